@@ -1,0 +1,79 @@
+# Two commands matter: `make serve` (authors) and `make test` (CI). Both set up
+# everything they need first; when all is in place, setup costs well under 2 s.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+MKDOCS := $(VENV)/bin/mkdocs
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Material and ProperDocs each print a large banner about MkDocs 2 on every run;
+# these are the two documented switches. Silenced on purpose so real warnings show.
+export NO_MKDOCS_2_WARNING := 1
+export DISABLE_MKDOCS_2_WARNING := true
+# Never let uv fetch an interpreter: we use the machine's python3.
+export UV_PYTHON_DOWNLOADS := never
+
+SYSTEM_TOOLS_BUILD := venv dot
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm
+
+.PHONY: help setup setup-test serve build test lint format clean lock
+
+help:
+	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
+	@echo "make test    set up, then build strictly and run every check"
+	@echo "make build   strict build into site/"
+	@echo "make clean   remove site/, caches and .venv"
+
+setup: $(VENV)/.installed
+	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_BUILD)
+
+setup-test: setup node_modules/.installed
+	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_TEST)
+
+# Node tools are test tools only (HTML checker, axe, Lighthouse); the site needs no Node.
+# --ignore-scripts: vnu-jar's postinstall would try to download a Java runtime; we use Debian's.
+node_modules/.installed: package-lock.json
+	@sitebuild/system_deps.sh node npm
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Re-run only when the lock changes. The .pth file puts the repository on the
+# venv's import path so mkdocs-gen-files scripts and tests import `sitebuild`.
+$(VENV)/.installed: requirements.lock
+	@sitebuild/system_deps.sh venv
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@$(PY) -c 'import sysconfig; print("$(CURDIR)")' > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/vm_vs_container_repo.pth"
+	@touch $@
+
+serve: setup
+	$(MKDOCS) serve --livereload --dev-addr $(HOST):$(PORT)
+
+build: setup
+	$(MKDOCS) build --strict
+
+test: setup-test
+	$(PY) -m pytest
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Regenerate the hashed lock from pyproject.toml for the oldest Python we support
+# (Debian 12's 3.11.2), so the same lock installs on a bare Debian machine.
+lock: setup
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11.2 \
+		--python-platform x86_64-unknown-linux-gnu --no-header \
+		--custom-compile-command "make lock" -o requirements.lock
+
+clean:
+	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)

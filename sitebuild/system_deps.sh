@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Install the system tools named on the command line when they are missing.
+#   usage: sitebuild/system_deps.sh dot chromium ...
+# Idempotent and quick when everything is present (one `command -v` per tool).
+# Debian/Ubuntu: apt-get (sudo when not root). macOS: brew. Elsewhere: one line
+# naming the missing tool and how to get it, then exit 1.
+set -euo pipefail
+
+debian_package() {
+  case "$1" in
+    dot) echo graphviz ;;
+    chromium) echo chromium ;;
+    java) echo default-jre-headless ;;
+    busybox) echo busybox-static ;;
+    node) echo nodejs ;;
+    npm) echo npm ;;
+    nginx) echo nginx ;;
+    git) echo git ;;
+    venv) echo python3-venv ;;
+    *) echo "$1" ;;
+  esac
+}
+
+brew_package() {
+  case "$1" in
+    dot) echo graphviz ;;
+    chromium) echo --cask chromium ;;
+    java) echo openjdk ;;
+    node | npm) echo node ;;
+    *) echo "$1" ;;
+  esac
+}
+
+present() {
+  case "$1" in
+    # `python3 -m venv` needs ensurepip, which Debian ships separately (python3-venv).
+    venv) python3 -c 'import ensurepip, venv' 2>/dev/null ;;
+    # The container lab copies busybox into an empty root filesystem, so it must be the
+    # static build; Debian's busybox-static installs it as /bin/busybox.
+    busybox) [ -x /bin/busybox ] && ! grep -q 'ld-linux' /bin/busybox 2>/dev/null ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
+missing=()
+for tool in "$@"; do
+  present "$tool" || missing+=("$tool")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+      echo "setup: missing ${missing[*]}; run as root or install sudo" >&2
+      exit 1
+    }
+    sudo="sudo"
+  fi
+  packages=()
+  for tool in "${missing[@]}"; do packages+=("$(debian_package "$tool")"); done
+  echo "setup: installing ${packages[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+elif [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then
+  for tool in "${missing[@]}"; do
+    # shellcheck disable=SC2046
+    brew install $(brew_package "$tool")
+  done
+else
+  for tool in "${missing[@]}"; do
+    echo "setup: '$tool' is missing; install the package that provides it ($(debian_package "$tool") on Debian) and run make again" >&2
+  done
+  exit 1
+fi
+
+for tool in "${missing[@]}"; do
+  present "$tool" || { echo "setup: '$tool' is still missing after installing it" >&2; exit 1; }
+done

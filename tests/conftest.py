@@ -1,0 +1,65 @@
+"""Shared fixtures: the repository, a strict build of the real site, a scratch copy of the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MKDOCS = [sys.executable, "-m", "mkdocs"]
+
+# The things a build reads. A scratch copy holds these, so a test can break one on purpose.
+PROJECT_FILES = ["mkdocs.yml", "docs", "diagrams", "scripts", "sitebuild", "overrides", "includes"]
+
+
+def mkdocs_env() -> dict[str, str]:
+    """The environment `make` gives MkDocs: the two MkDocs 2 banners silenced."""
+    env = dict(os.environ)
+    env.update(NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
+    return env
+
+
+def build(project: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict` of `project` into `site_dir`; output kept for assertions."""
+    return subprocess.run(
+        [*MKDOCS, "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=project,
+        env=mkdocs_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of everything a build reads, in `dest`, to edit or break without touching the repo."""
+    for name in PROJECT_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, dest / name)
+    # The figure cache is keyed by content, so sharing it keeps copies fast and stays correct.
+    if (REPO / ".cache").exists():
+        (dest / ".cache").symlink_to(REPO / ".cache")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real site, built once per test run with --strict; tests read it, never write it."""
+    site = tmp_path_factory.mktemp("site")
+    result = build(REPO, site)
+    assert result.returncode == 0, f"strict build failed:\n{result.stdout}\n{result.stderr}"
+    return site
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A scratch copy of the project for tests that edit or break it."""
+    return copy_project(tmp_path / "project")
