@@ -63,3 +63,32 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project_copy(tmp_path: Path) -> Path:
     """A scratch copy of the project for tests that edit or break it."""
     return copy_project(tmp_path / "project")
+
+
+# One summary at the end of `make test`. Each check calls `report("internal links", n)` with
+# what it examined; the counts print after pytest's own summary.
+SUMMARY_KEYS = [
+    "pages",
+    "internal links",
+    "external links",
+    "snippets",
+    "figures",
+    "HTML errors",
+    "accessibility violations",
+    "browser checks",
+]
+_summary: dict[str, int] = {}
+
+
+def report(check: str, count: int) -> None:
+    """Record a count for the end-of-run summary (adds up when called more than once)."""
+    assert check in SUMMARY_KEYS, f"unknown summary key {check!r}; use one of {SUMMARY_KEYS}"
+    _summary[check] = _summary.get(check, 0) + count
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _summary:
+        return
+    parts = [f"{key}: {_summary[key]}" for key in SUMMARY_KEYS if key in _summary]
+    terminalreporter.write_sep("=", "site checks")
+    terminalreporter.write_line(" | ".join(parts))
