@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository, a strict build of the real site, a scratch copy of the project."""
+"""Shared fixtures: the repository, a strict build of the real site, a scratch project copy."""
 
 from __future__ import annotations
 
@@ -7,11 +7,23 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
+
+
+def _top_level_setting(key: str) -> str:
+    """A plain top-level value of mkdocs.yml (the file's !!python tags stop a whole safe_load)."""
+    lines = (REPO / "mkdocs.yml").read_text().splitlines()
+    return yaml.safe_load("\n".join(line for line in lines if line.startswith(f"{key}:")))[key]
+
+
+SITE_NAME = _top_level_setting("site_name")
+SITE_PATH = urlparse(_top_level_setting("site_url")).path  # e.g. "/explainer/"
 
 # The things a build reads. A scratch copy holds these, so a test can break one on purpose.
 PROJECT_FILES = ["mkdocs.yml", "docs", "diagrams", "scripts", "sitebuild", "overrides", "includes"]
@@ -38,6 +50,7 @@ def build(project: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
 
 def copy_project(dest: Path) -> Path:
     """A copy of everything a build reads, in `dest`, to edit or break without touching the repo."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
         source = REPO / name
         if source.is_dir():

@@ -1,0 +1,36 @@
+"""The site builds strictly, and the strict build fails on the mistakes authors make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from conftest import SITE_NAME, build
+
+
+def test_home_page_has_title_and_links_the_second_page(built_site: Path) -> None:
+    home = BeautifulSoup((built_site / "index.html").read_text(), "html.parser")
+    assert home.title is not None and SITE_NAME in home.title.get_text()
+    nav_links = {a["href"] for a in home.select("nav.md-nav--primary a[href]")}
+    assert "architectures/" in nav_links, nav_links
+    assert (built_site / "architectures" / "index.html").is_file()
+
+
+def _add_page(project: Path, text: str) -> None:
+    (project / "docs" / "broken.md").write_text(text)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("\nnav:\n", "\nnav:\n  - Broken: broken.md\n", 1))
+
+
+def test_link_to_missing_page_fails_naming_page_and_target(project_copy: Path) -> None:
+    _add_page(project_copy, "# Broken\n\nSee [nowhere](no-such-page.md).\n")
+    result = build(project_copy, project_copy / "site")
+    assert result.returncode != 0
+    assert "broken.md" in result.stderr and "no-such-page.md" in result.stderr, result.stderr
+
+
+def test_link_to_missing_anchor_fails_naming_page_and_anchor(project_copy: Path) -> None:
+    _add_page(project_copy, "# Broken\n\nSee [a section](architectures.md#no-such-section).\n")
+    result = build(project_copy, project_copy / "site")
+    assert result.returncode != 0
+    assert "broken.md" in result.stderr and "#no-such-section" in result.stderr, result.stderr
