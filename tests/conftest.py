@@ -29,10 +29,22 @@ SITE_PATH = urlparse(_top_level_setting("site_url")).path  # e.g. "/explainer/"
 PROJECT_FILES = ["mkdocs.yml", "docs", "diagrams", "scripts", "sitebuild", "overrides", "includes"]
 
 
+def last_commit_epoch() -> str:
+    """Seconds since the epoch of the last commit: `make` exports it as SOURCE_DATE_EPOCH."""
+    return subprocess.run(
+        ["git", "-C", str(REPO), "log", "-1", "--format=%ct"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def mkdocs_env() -> dict[str, str]:
-    """The environment `make` gives MkDocs: the two MkDocs 2 banners silenced."""
+    """The environment `make` gives MkDocs: the two MkDocs 2 banners silenced, and dates taken
+    from the last commit (SOURCE_DATE_EPOCH), not the clock, so builds are reproducible."""
     env = dict(os.environ)
     env.update(NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
+    env.setdefault("SOURCE_DATE_EPOCH", last_commit_epoch())
     return env
 
 
