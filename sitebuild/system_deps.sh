@@ -37,7 +37,9 @@ present() {
     venv) python3 -c 'import ensurepip, venv' 2>/dev/null ;;
     # The container lab copies busybox into an empty root filesystem, so it must be the
     # static build; Debian's busybox-static installs it as /bin/busybox.
-    busybox) [ -x /bin/busybox ] && ! grep -q 'ld-linux' /bin/busybox 2>/dev/null ;;
+    # (ldd exits non-zero on a static binary; grepping for "ld-linux" misfires, as
+    # Debian's static busybox contains that string.)
+    busybox) [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
