@@ -19,12 +19,13 @@ export UV_PYTHON_DOWNLOADS := never
 SYSTEM_TOOLS_BUILD := venv dot
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm
 
-.PHONY: help setup setup-test serve build test lint format clean lock
+.PHONY: help setup setup-test serve build test linkcheck lint format clean lock
 
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then build strictly and run every check"
 	@echo "make build   strict build into site/"
+	@echo "make linkcheck  check every external link (weekly in CI; skips without network)"
 	@echo "make clean   remove site/, caches and .venv"
 
 setup: $(VENV)/.installed
@@ -55,10 +56,17 @@ serve: setup
 build: setup
 	$(MKDOCS) build --strict
 
+# Lint first (seconds), then pytest, so the site-checks summary is the last thing printed.
 test: setup-test
-	$(PY) -m pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+# Every external URL on the site, politely (timeouts, retries, per-host rate limit, a cache in
+# .cache/linkcheck). Not in `make test`: the web changes without our commits, so CI runs this
+# weekly. With no network it prints one line and succeeds.
+linkcheck: setup
+	@$(PY) -m sitebuild.linkcheck
 
 lint: setup
 	$(VENV)/bin/ruff check .
