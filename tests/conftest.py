@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Generator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -111,9 +112,32 @@ def report(check: str, count: int) -> None:
     _summary[check] = _summary.get(check, 0) + count
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _summary:
-        return
-    parts = [f"{key}: {_summary[key]}" for key in SUMMARY_KEYS if key in _summary]
-    terminalreporter.write_sep("=", "site checks")
-    terminalreporter.write_line(" | ".join(parts))
+def _whole_suite(config: pytest.Config) -> bool:
+    """True for `make test`'s plain `pytest`: every test collected, none filtered out."""
+    option = config.option
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not (
+        option.keyword or option.markexpr or option.deselect or getattr(option, "lf", False)
+    )
+
+
+# A wrapper that runs first finishes last: the summary prints after pytest's own result line,
+# so it is the last thing `make test` prints (the Makefile lints before pytest).
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, object]:
+    result = yield
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return result
+    if _summary:
+        reporter.write_sep("=", "site checks")
+        reporter.write_line(
+            " | ".join(f"{key}: {_summary[key]}" for key in SUMMARY_KEYS if key in _summary)
+        )
+    # Every count must come from a check that ran; a silent gap would read as "all fine".
+    missing = [key for key in SUMMARY_KEYS if key not in _summary]
+    if missing and session.exitstatus == pytest.ExitCode.OK and _whole_suite(session.config):
+        reporter.write_line(
+            f"no count for: {', '.join(missing)} (the check reporting it did not run)", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return result
