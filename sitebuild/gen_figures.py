@@ -1,4 +1,32 @@
-"""mkdocs-gen-files entry point: render every figure script in diagrams/ into the build.
+"""mkdocs-gen-files entry point: every figure script in diagrams/ becomes figures/NAME.svg.
 
-Placeholder until the figure pipeline lands; it renders nothing yet.
+The files go into the build's virtual docs tree, never into the repository. All the work is in
+sitebuild.figures; this file only connects it to MkDocs.
 """
+
+import logging
+import time
+from pathlib import Path
+
+import mkdocs_gen_files
+from mkdocs.exceptions import PluginError
+
+from sitebuild import figures
+
+log = logging.getLogger("mkdocs.plugins.figures")
+
+root = Path(mkdocs_gen_files.config.config_file_path).resolve().parent
+start, before = time.monotonic(), figures.renders
+try:
+    rendered = figures.render_all(root)
+except figures.FigureErrors as e:
+    raise PluginError(str(e)) from None
+for figure in rendered:
+    with mkdocs_gen_files.open(f"figures/{figure.name}.svg", "w") as f:
+        f.write(figure.svg)
+log.info(
+    "figures: %d (%d rendered, the rest cached) in %.2f s",
+    len(rendered),
+    figures.renders - before,
+    time.monotonic() - start,
+)

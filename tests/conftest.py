@@ -28,6 +28,7 @@ SITE_PATH = urlparse(_top_level_setting("site_url")).path  # e.g. "/explainer/"
 
 # The things a build reads. A scratch copy holds these, so a test can break one on purpose.
 PROJECT_FILES = ["mkdocs.yml", "docs", "diagrams", "scripts", "sitebuild", "overrides", "includes"]
+PROJECT_FILES += ["hooks"]  # MkDocs hooks: hooks/figures.py expands `[[figure NAME]]`
 
 
 def last_commit_epoch() -> str:

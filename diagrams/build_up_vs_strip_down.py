@@ -1,0 +1,80 @@
+"""Figure 4: a container image is built up from layers; a VM image starts as a whole OS."""
+
+from diagrams import Cluster, Edge, Node
+
+TITLE = "Building an image up versus stripping a VM image down"
+ALT = (
+    "Left, a container image built up from the bottom: a small base layer, then a runtime "
+    "layer, then an app layer, each added by one Dockerfile step. Right, a VM image that starts "
+    "as a full OS install with kernel, drivers, services and tools, is stripped of what the app "
+    "does not need, and then gets the app."
+)
+CAPTION = (
+    "A container image starts nearly empty and each Dockerfile step adds a layer. A VM image "
+    "starts as a whole operating system, kernel included, and is trimmed down from there."
+)
+DESCRIPTION = (
+    "Container image, built up: FROM a slim base layer (a distribution's files, no kernel); RUN "
+    "adds a runtime layer such as Python; COPY adds the app layer. VM image, stripped down: a "
+    "full OS install with kernel, drivers, init, services, shell and tools; remove the packages "
+    "and services the app does not need; install the app. The result is still a whole OS."
+)
+DIRECTION = "BT"  # first step at the bottom
+GRAPH_ATTR = {"nodesep": "0.5", "ranksep": "0.35"}
+
+STEP = {"color": "#455A64", "fontsize": "12", "arrowsize": "0.7"}
+
+
+def block(label: str, fill: str, width: float, height: float = 0.5) -> Node:
+    return Node(
+        label,
+        shape="box",
+        style="rounded,filled",
+        fillcolor=fill,
+        color="#546E7A",
+        labelloc="c",
+        width=str(width),
+        height=str(height),
+    )
+
+
+def origin(label: str) -> Node:
+    return Node(
+        label,
+        shape="box",
+        style="rounded,dashed",
+        color="#90A4AE",
+        labelloc="c",
+        width="2.0",
+        height="0.4",
+    )
+
+
+def draw() -> None:
+    with Cluster("Container image: built up", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+        empty = origin("Empty (scratch)")
+        base = block("Base layer\n(distribution files, no kernel)", "#BBDEFB", 2.6, 0.7)
+        runtime = block("Runtime layer (Python)", "#FFF9C4", 2.6)
+        app = block("App layer (your code)", "#C8E6C9", 2.6)
+        empty >> Edge(label="FROM debian:bookworm-slim", **STEP) >> base
+        base >> Edge(label="RUN apt-get install python3", **STEP) >> runtime
+        runtime >> Edge(label="COPY app.py", **STEP) >> app
+    with Cluster("VM image: stripped down", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+        installer = origin("OS installer")
+        full = block(
+            "Full OS install: kernel, drivers,\ninit, services, shell, tools, docs",
+            "#E1BEE7",
+            3.2,
+            0.7,
+        )
+        slim = block("Trimmed OS\n(still with its own kernel)", "#E1BEE7", 2.6, 0.7)
+        done = block("Trimmed OS + app", "#C8E6C9", 2.6)
+        installer >> Edge(label="install everything", **STEP) >> full
+        full >> Edge(label="remove what the app\ndoes not need", **STEP) >> slim
+        slim >> Edge(label="install the app", **STEP) >> done
+
+
+if __name__ == "__main__":
+    from sitebuild.figures import main
+
+    raise SystemExit(main([__file__]))

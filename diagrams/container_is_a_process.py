@@ -1,0 +1,84 @@
+"""Figure 10: from the host, a container is a process: in the process tree, with namespaces
+and a cgroup."""
+
+from diagrams import Cluster, Edge, Node
+
+TITLE = "A container is a process on the host"
+ALT = (
+    "The host's process tree: systemd, PID 1, starts sshd and containerd; sshd runs a login "
+    "shell; containerd starts a shim, which starts nginx, host PID 4242, the container's main "
+    "process, which inside its PID namespace sees itself as PID 1. The container is just the "
+    "nginx processes, placed in their own namespaces and one cgroup."
+)
+CAPTION = (
+    "Seen from the host, the container is the nginx process and its child: ordinary entries "
+    "in the process tree, which the kernel fences in with namespaces and limits with a cgroup."
+)
+DESCRIPTION = (
+    "Process tree on the host: systemd (PID 1) is the parent of sshd and of containerd. sshd "
+    "runs bash, a login shell. containerd starts containerd-shim, which starts nginx with host "
+    "PID 4242; inside the container that process is PID 1. nginx starts a worker. The nginx "
+    "processes are the container: they share their own PID, mount, network, UTS and IPC "
+    "namespaces, and one cgroup that sets their memory and CPU limits. All of them, inside "
+    "the container or not, run on the one host kernel."
+)
+DIRECTION = "LR"  # a process tree, parents to the left
+GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.45", "compound": "true"}
+
+PARENT = {"color": "#455A64", "arrowsize": "0.7"}
+ATTACH = {"color": "#1565C0", "style": "dashed", "arrowhead": "none"}
+
+
+def process(label: str, fill: str = "#ECEFF1") -> Node:
+    lines = label.count("\n") + 1
+    return Node(
+        label,
+        shape="box",
+        style="rounded,filled",
+        fillcolor=fill,
+        color="#546E7A",
+        labelloc="c",
+        width="1.7",
+        height=str(0.25 + 0.2 * lines),
+    )
+
+
+def note(label: str, fill: str) -> Node:
+    return Node(
+        label,
+        shape="note",
+        style="filled",
+        fillcolor=fill,
+        color="#546E7A",
+        labelloc="c",
+        width="2.3",
+        height="0.9",
+    )
+
+
+def draw() -> None:
+    with Cluster("Host (one kernel)", graph_attr={"bgcolor": "#F5F7F8"}):
+        systemd = process("systemd\nPID 1")
+        sshd = process("sshd\nPID 812")
+        containerd = process("containerd\nPID 901")
+        shim = process("containerd-shim\nPID 4230")
+        systemd >> Edge(**PARENT) >> [sshd, containerd]
+        sshd >> Edge(**PARENT) >> process("bash\nPID 3310")
+        containerd >> Edge(**PARENT) >> shim
+        container = Cluster(
+            "The container: just these processes", graph_attr={"bgcolor": "#E8F5E9"}
+        )
+        with container:
+            nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", "#C8E6C9")
+            worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", "#C8E6C9")
+        shim >> Edge(**PARENT) >> nginx >> Edge(**PARENT) >> worker
+        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", "#E3F2FD")
+        cgroup = note("cgroup:\nmemory.max, cpu.max", "#FFF8E1")
+        # ltail: the lines start at the container's border, as both apply to all its processes.
+        worker >> Edge(ltail=container.name, **ATTACH) >> [namespaces, cgroup]
+
+
+if __name__ == "__main__":
+    from sitebuild.figures import main
+
+    raise SystemExit(main([__file__]))

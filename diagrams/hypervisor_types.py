@@ -1,0 +1,77 @@
+"""Figure 2: where the hypervisor runs: on the hardware (type 1) or on a host OS (type 2)."""
+
+from diagrams import Cluster, Edge, Node
+
+TITLE = "Type 1 and type 2 hypervisors"
+ALT = (
+    "Two stacks. Type 1, bare metal: the hypervisor runs directly on the hardware and three VMs, "
+    "each with a guest OS and an app, run on it. Type 2, hosted: hardware, then a host OS, then "
+    "the hypervisor as an application beside other host apps, and two VMs on the hypervisor."
+)
+CAPTION = (
+    "A type 1 hypervisor is the first thing on the hardware; a type 2 hypervisor is an "
+    "application on a host OS. Either way, each VM runs its own guest OS."
+)
+DESCRIPTION = (
+    "Left, type 1 (bare metal), from the bottom up: hardware; a type 1 hypervisor such as Xen, "
+    "VMware ESXi or Hyper-V; three VMs, each a guest OS with an app. Right, type 2 (hosted), from "
+    "the bottom up: hardware; a host OS; on it a type 2 hypervisor such as VirtualBox or VMware "
+    "Workstation, next to other host apps; two VMs, each a guest OS with an app, on the hypervisor."
+)
+DIRECTION = "BT"  # bottom to top: hardware at the bottom
+GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.15"}
+
+COLUMN = 1.3  # inches: one VM's width
+VM_STYLE = {"bgcolor": "#FFFFFF", "style": "rounded,dashed", "labelloc": "b"}
+
+
+def layer(label: str, fill: str, columns: int = 1) -> Node:
+    width = columns * COLUMN + (columns - 1) * 0.2 + (0.5 if columns > 1 else 0)
+    return Node(
+        label,
+        shape="box",
+        style="rounded,filled",
+        fillcolor=fill,
+        color="#546E7A",
+        labelloc="c",
+        width=str(width),
+        height="0.45",
+    )
+
+
+def on(lower: Node, upper: Node, gap: int = 1) -> None:
+    """`upper` sits on `lower`; the edge orders them and is not drawn."""
+    lower >> Edge(style="invis", minlen=str(gap)) >> upper
+
+
+def vm(n: int, below: Node, gap: int = 1) -> None:
+    with Cluster(f"VM {n}", graph_attr=VM_STYLE):
+        guest, app = layer("Guest OS", "#E1BEE7"), layer(f"App {n}", "#C8E6C9")
+    on(below, guest, gap)
+    on(guest, app)
+
+
+def draw() -> None:
+    with Cluster("Type 1: bare metal", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+        hardware = layer("Hardware", "#CFD8DC", 3)
+        hypervisor = layer("Type 1 hypervisor\n(e.g. Xen, VMware ESXi, Hyper-V)", "#FFE0B2", 3)
+        on(hardware, hypervisor)
+        for n in (1, 2, 3):
+            # One empty rank keeps these VMs level with the type 2 ones.
+            vm(n, hypervisor, gap=2)
+    with Cluster("Type 2: hosted", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+        hardware = layer("Hardware", "#CFD8DC", 3)
+        host = layer("Host OS (e.g. Windows, macOS, Linux)", "#BBDEFB", 3)
+        hypervisor = layer("Type 2 hypervisor\n(e.g. VirtualBox)", "#FFE0B2", 2)
+        other = layer("Other\nhost apps", "#C8E6C9")
+        on(hardware, host)
+        on(host, hypervisor)
+        on(host, other)
+        for n in (1, 2):
+            vm(n, hypervisor)
+
+
+if __name__ == "__main__":
+    from sitebuild.figures import main
+
+    raise SystemExit(main([__file__]))

@@ -1,0 +1,48 @@
+"""Figure 6: one volume, 1 to N containers using it, and the backup taken from the volume."""
+
+from diagrams import Cluster, Edge
+from diagrams.generic.storage import Storage
+from diagrams.onprem.container import Docker
+from diagrams.programming.flowchart import Document
+
+TITLE = "Backing up a volume shared by several containers"
+ALT = (
+    "Three app containers, 1, 2 and N, all mount the same volume. A short-lived backup "
+    "container mounts that volume read-only and a host folder, and writes backup.tar into the "
+    "host folder. The app containers themselves are not backed up."
+)
+CAPTION = (
+    "Back up the volume, not the containers: any number of containers can share it, and a "
+    "throwaway container with tar turns it into one archive on the host."
+)
+DESCRIPTION = (
+    "App containers 1, 2 and N each mount the volume app-data and read and write it. A backup "
+    "container, started with docker run --rm, mounts app-data read-only and the host directory "
+    "as /backup, runs tar, writes backup.tar to the host and exits. Restoring is the same in "
+    "reverse: a new volume, and tar extracting the archive into it."
+)
+DIRECTION = "LR"
+GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.9"}
+
+USE = {"color": "#1565C0", "penwidth": "1.5", "dir": "both", "arrowsize": "0.7"}
+BACKUP = {"color": "#2E7D32", "penwidth": "1.5", "fontsize": "12"}
+
+
+def draw() -> None:
+    with Cluster("App containers (1 to N)", graph_attr={"bgcolor": "#F5F7F8"}):
+        apps = [Docker("app 1"), Docker("app 2"), Docker("app N")]
+    volume = Storage("volume\napp-data")
+    for app in apps:
+        app >> Edge(label="read/write", fontsize="12", **USE) >> volume
+    with Cluster("docker run --rm (exits when done)", graph_attr={"bgcolor": "#E8F5E9"}):
+        backup = Docker("backup container\n(tar)")
+    with Cluster("Host folder", graph_attr={"bgcolor": "#FFFDE7"}):
+        archive = Document("backup.tar")
+    volume >> Edge(label="mounted read-only", **BACKUP) >> backup
+    backup >> Edge(label="tar cf /backup/backup.tar", **BACKUP) >> archive
+
+
+if __name__ == "__main__":
+    from sitebuild.figures import main
+
+    raise SystemExit(main([__file__]))

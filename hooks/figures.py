@@ -1,0 +1,84 @@
+"""MkDocs hook: a line `[[figure NAME]]` on a page becomes that figure.
+
+It expands into the image (alt text from the script), its caption, zoom on click (glightbox wraps
+every <img>; the title and caption go along as data-title/data-description) and a collapsed
+"Source" block that embeds diagrams/NAME.py through pymdownx.snippets. The hook runs before
+Markdown, so snippets sees the `--8<--` line like any other. Markers inside code fences stay as
+they are, so a page can show the syntax. An unknown NAME fails the build with the page and line.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+from sitebuild import figures
+
+MARKER = re.compile(r"^(?P<indent>[ \t]*)\[\[figure[ \t]+(?P<name>[^\]\s]*)[ \t]*\]\][ \t]*$")
+FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
+
+
+def _expand(figure: figures.Figure, src: str) -> list[str]:
+    attr = lambda text: html.escape(text, quote=True)  # noqa: E731
+    return [
+        f'<figure class="figure" id="figure-{figure.name}">',
+        f'<img src="{attr(src)}" alt="{attr(figure.alt)}" width="{figure.width}" '
+        f'height="{figure.height}" loading="lazy" decoding="async" '
+        f'data-title="{attr(figure.title)}" data-description="{attr(figure.caption)}">',
+        f"<figcaption>{html.escape(figure.caption)}</figcaption>",
+        "</figure>",
+        "",
+        f'??? example "Source: {figure.script}"',
+        "",
+        '    ```python linenums="1"',
+        f'    --8<-- "{figure.script}"',
+        "    ```",
+        "",
+    ]
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if "[[figure" not in markdown:
+        return markdown
+    root = Path(config.config_file_path).resolve().parent
+    # page.markdown has lost its front matter; count it back so errors give the file's line.
+    source = page.file.content_string
+    offset = source[: len(source) - len(markdown)].count("\n") if source.endswith(markdown) else 0
+    out: list[str] = []
+    fence = ""
+    for number, line in enumerate(markdown.split("\n"), start=offset + 1):
+        opening = FENCE.match(line)
+        if opening and (not fence or opening["fence"].startswith(fence)):
+            fence = "" if fence else opening["fence"]
+        marker = None if fence else MARKER.match(line)
+        if marker is None:
+            out.append(line)
+            continue
+        name, where = marker["name"], f"{page.file.src_path}:{number}"
+        try:
+            figure = figures.load(root, name)
+        except KeyError:
+            known = ", ".join(figures.figure_name(p) for p in figures.scripts(root))
+            raise PluginError(
+                f"{where}: unknown figure {name!r} in '{line.strip()}'. "
+                f"Known figures: {known}. Fix the name, or add "
+                f"{figures.script_path(root, name).relative_to(root)}."
+            ) from None
+        except figures.FigureErrors as e:
+            raise PluginError(f"{where}: figure {name!r} failed.\n{e}") from None
+        generated = files.get_file_from_path(f"figures/{name}.svg")
+        if generated is None:
+            raise PluginError(
+                f"{where}: figures/{name}.svg is not in the build; list "
+                "sitebuild/gen_figures.py under the gen-files plugin's scripts in mkdocs.yml."
+            )
+        src = get_relative_url(generated.url, page.file.url)
+        out.extend(marker["indent"] + text if text else "" for text in _expand(figure, src))
+    return "\n".join(out)
