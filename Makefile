@@ -25,6 +25,7 @@ help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then build strictly and run every check"
 	@echo "make build   strict build into site/"
+	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
 	@echo "make linkcheck  check every external link (weekly in CI; skips without network)"
 	@echo "make clean   remove site/, caches and .venv"
 
@@ -82,6 +83,12 @@ lock: setup
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11.2 \
 		--python-platform x86_64-unknown-linux-gnu --no-header \
 		--custom-compile-command "make lock" -o requirements.lock
+
+# One figure, to look at while drawing it: `make figure NAME=patching` renders
+# diagrams/patching.py through the same pipeline as the build and prints the SVG's path.
+.PHONY: figure
+figure: setup
+	@$(PY) -m sitebuild.figures $(NAME)
 
 clean:
 	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)
