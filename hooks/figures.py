@@ -44,6 +44,12 @@ def _expand(figure: figures.Figure, src: str) -> list[str]:
     ]
 
 
+def _source_path(page: Page, root: Path) -> str:
+    """The page's file as an author finds it: docs/analogy.md rather than analogy.md."""
+    path = Path(page.file.abs_src_path or page.file.src_path).resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else page.file.src_path
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if "[[figure" not in markdown:
         return markdown
@@ -55,13 +61,15 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     fence = ""
     for number, line in enumerate(markdown.split("\n"), start=offset + 1):
         opening = FENCE.match(line)
-        if opening and (not fence or opening["fence"].startswith(fence)):
-            fence = "" if fence else opening["fence"]
+        if opening and not fence:
+            fence = opening["fence"]
+        elif opening and opening["fence"].startswith(fence) and not line.strip(f" \t{fence[0]}"):
+            fence = ""  # a closing fence: as long as the opening one, and nothing after it
         marker = None if fence else MARKER.match(line)
         if marker is None:
             out.append(line)
             continue
-        name, where = marker["name"], f"{page.file.src_path}:{number}"
+        name, where = marker["name"], f"{_source_path(page, root)}:{number}"
         try:
             figure = figures.load(root, name)
         except KeyError:

@@ -1,0 +1,85 @@
+"""hooks/figures.py on its own: what a `[[figure NAME]]` line becomes, and what it leaves alone."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import pytest
+from conftest import REPO
+from mkdocs.exceptions import PluginError
+
+from sitebuild import figures
+
+FRONT_MATTER = "---\ndescription: A page.\n---\n\n"
+
+
+def _load_hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("figures_hook", REPO / "hooks" / "figures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hook = _load_hook()
+
+
+def _expand(markdown: str, src_path: str = "sub/page.md") -> str:
+    page = SimpleNamespace(
+        file=SimpleNamespace(
+            src_path=src_path,
+            abs_src_path=str(REPO / "docs" / src_path),
+            content_string=FRONT_MATTER + markdown,
+            url=src_path.removesuffix(".md") + "/",
+        )
+    )
+    config = SimpleNamespace(config_file_path=str(REPO / "mkdocs.yml"))
+    files = SimpleNamespace(get_file_from_path=lambda path: SimpleNamespace(url=path))
+    return hook.on_page_markdown(markdown, page=page, config=config, files=files)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(figures.CACHE_ENV, str(tmp_path))
+
+
+def test_marker_becomes_figure_caption_and_source_block() -> None:
+    out = _expand("# Title\n\n[[figure patching]]\n\nAfter.\n")
+    patching = figures.load(REPO, "patching")
+    assert '<img src="../../figures/patching.svg"' in out  # relative to sub/page/
+    assert f'width="{patching.width}" height="{patching.height}"' in out
+    assert f"<figcaption>{patching.caption}</figcaption>" in out
+    assert '??? example "Source: diagrams/patching.py"' in out
+    assert '    --8<-- "diagrams/patching.py"' in out
+    assert out.startswith("# Title\n\n") and out.endswith("\nAfter.\n")
+
+
+def test_markers_in_code_fences_stay_as_written() -> None:
+    markdown = (
+        "```markdown\n[[figure patching]]\n```python\n[[figure patching]]\n```\n\n"
+        "~~~~\n```\n[[figure no-such-figure]]\n~~~~\n\n"
+        "Text with [[figure patching]] inside a sentence.\n"
+    )
+    assert _expand(markdown) == markdown
+
+
+def test_indented_marker_keeps_its_indentation() -> None:
+    out = _expand('!!! note "In a box"\n\n    [[figure patching]]\n')
+    body = out.split("\n", 2)[2]
+    assert all(line.startswith("    ") for line in body.splitlines() if line), body
+
+
+def test_unknown_name_names_page_and_line_of_the_file() -> None:
+    markdown = "# Title\n\nText.\n\n[[figure no-such-figure]]\n"
+    with pytest.raises(PluginError) as error:
+        _expand(markdown, "analogy.md")
+    # Line 9 of the file: four lines of front matter come before the Markdown's line 5.
+    assert str(error.value).startswith("docs/analogy.md:9: unknown figure 'no-such-figure'")
+    assert "patching" in str(error.value), "the message lists the figures that exist"
+
+
+def test_a_name_outside_diagrams_is_unknown() -> None:
+    with pytest.raises(PluginError, match="unknown figure"):
+        _expand("[[figure ../sitebuild/figures]]\n")
