@@ -22,8 +22,8 @@ DESCRIPTION = (
     "namespaces, and one cgroup that sets their memory and CPU limits. All of them, inside "
     "the container or not, run on the one host kernel."
 )
-DIRECTION = "LR"  # a process tree, parents to the left
-GRAPH_ATTR = {"nodesep": "0.25", "ranksep": "0.45", "compound": "true"}
+DIRECTION = "TB"  # a process tree, parents above children
+GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.35", "compound": "true"}
 
 PARENT = {"color": "#455A64", "arrowsize": "0.7"}
 ATTACH = {"color": "#1565C0", "style": "dashed", "arrowhead": "none"}

@@ -1,7 +1,6 @@
 """Figure 9: three ways containers and VMs work together."""
 
 from diagrams import Cluster, Edge, Node
-from diagrams.onprem.container import Docker
 
 TITLE = "Containers and VMs together"
 ALT = (
@@ -26,7 +25,7 @@ DESCRIPTION = (
     "containers."
 )
 DIRECTION = "BT"  # infrastructure at the bottom, containers on top
-GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.2"}
+GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.15"}
 
 SMALL = {
     "height": "1.0",
@@ -48,42 +47,52 @@ def layer(label: str, fill: str, width: float, height: float = 0.45) -> Node:
     )
 
 
-def on(lower: Node, upper: Node) -> None:
+def box(label: str = "container") -> Node:
+    return layer(label, "#C8E6C9", 1.0)
+
+
+def on(lower: Node, upper: Node, gap: int = 1) -> None:
     """`upper` sits on `lower`; the edge orders them and is not drawn."""
-    lower >> Edge(style="invis") >> upper
+    lower >> Edge(style="invis", minlen=str(gap)) >> upper
 
 
 def draw() -> None:
-    with Cluster("Cloud: containers on VMs", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        hypervisor = layer("Provider's hypervisor", "#FFE0B2", 3.8)
-        for n in (1, 2):
-            with Cluster(f"Cloud VM {n}", graph_attr=VM_STYLE):
-                kernel = layer("Linux kernel", "#BBDEFB", 1.6)
-                containers = [Docker("container", **SMALL) for _ in range(2)]
-            on(hypervisor, kernel)
-            for container in containers:
-                on(kernel, container)
+    # Bottom to top: Docker Desktop, then the sandboxed runtimes, then the cloud, each panel
+    # stacked on the one below so the figure stays narrow enough to read.
+    with Cluster("Docker Desktop", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+        host_os = layer("macOS or Windows\n(docker CLI)", "#CFD8DC", 2.6, 0.6)
+        with Cluster("Linux VM", graph_attr=VM_STYLE):
+            desktop_kernel = layer("Linux kernel", "#BBDEFB", 2.2)
+            containers = [box(), box()]
+        on(host_os, desktop_kernel)
+        for upper in containers:
+            on(desktop_kernel, upper)
     with Cluster("Sandboxed runtimes", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        host = layer("Host Linux kernel", "#BBDEFB", 4.6)
+        host = layer("Host Linux kernel", "#BBDEFB", 5.0)
+        sandbox_top = []
         for name in ("Firecracker microVM", "Kata Containers VM"):
             with Cluster(name, graph_attr=VM_STYLE):
                 guest = layer("Guest kernel", "#E1BEE7", 1.4)
-                container = Docker("container", **SMALL)
+                sandbox_top.append(box())
             on(host, guest)
-            on(guest, container)
+            on(guest, sandbox_top[-1])
         with Cluster("gVisor", graph_attr={**VM_STYLE, "bgcolor": "#E0F2F1"}):
             sentry = layer("Sentry\n(user-space kernel)", "#B2DFDB", 1.9, 0.6)
-            container = Docker("container", **SMALL)
+            sandbox_top.append(box())
         on(host, sentry)
-        on(sentry, container)
-    with Cluster("Docker Desktop", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        mac = layer("macOS or Windows\n(docker CLI)", "#CFD8DC", 2.4, 0.6)
-        with Cluster("Linux VM", graph_attr=VM_STYLE):
-            kernel = layer("Linux kernel", "#BBDEFB", 1.6)
-            containers = [Docker("container", **SMALL) for _ in range(2)]
-        on(mac, kernel)
-        for container in containers:
-            on(kernel, container)
+        on(sentry, sandbox_top[-1])
+    with Cluster("Cloud: containers on VMs", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+        hypervisor = layer("Provider's hypervisor", "#FFE0B2", 5.0)
+        for n in (1, 2):
+            with Cluster(f"Cloud VM {n}", graph_attr=VM_STYLE):
+                kernel = layer("Linux kernel", "#BBDEFB", 2.2)
+                containers = [box(), box()]
+            on(hypervisor, kernel)
+            for upper in containers:
+                on(kernel, upper)
+    # Centre each panel over the one below: link their middle columns.
+    on(desktop_kernel, host, gap=3)
+    on(sandbox_top[1], hypervisor, gap=2)
 
 
 if __name__ == "__main__":

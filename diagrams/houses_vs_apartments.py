@@ -55,9 +55,14 @@ def draw() -> None:
             own = utilities("Own water,\npower, heating", "1.5")
             own >> Edge(**SUPPLY) >> home("House", "house")
     with Cluster("Apartment building", graph_attr={"bgcolor": "#ECEFF1", "labelloc": "b"}):
-        shared = utilities("Shared water, power, heating", "5.6")
-        for _ in range(4):
-            shared >> Edge(**SUPPLY) >> home("Flat\n(own door)", "box")
+        shared = utilities("Shared water, power, heating", "2.9")
+        ground = [home("Flat\n(own door)", "box") for _ in range(2)]
+        upstairs = [home("Flat\n(own door)", "box") for _ in range(2)]
+        for flat in ground:
+            shared >> Edge(**SUPPLY) >> flat
+        # Two floors: the upper flats sit on the lower ones, fed by the same risers.
+        for lower, upper in zip(ground, upstairs, strict=True):
+            lower >> Edge(**SUPPLY) >> upper
 
 
 if __name__ == "__main__":

@@ -19,14 +19,14 @@ DESCRIPTION = (
     "Workstation, next to other host apps; two VMs, each a guest OS with an app, on the hypervisor."
 )
 DIRECTION = "BT"  # bottom to top: hardware at the bottom
-GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.15"}
+GRAPH_ATTR = {"nodesep": "0.15", "ranksep": "0.15"}
 
-COLUMN = 1.3  # inches: one VM's width
+COLUMN = 1.1  # inches: one VM's width
 VM_STYLE = {"bgcolor": "#FFFFFF", "style": "rounded,dashed", "labelloc": "b"}
 
 
 def layer(label: str, fill: str, columns: int = 1) -> Node:
-    width = columns * COLUMN + (columns - 1) * 0.2 + (0.5 if columns > 1 else 0)
+    width = columns * COLUMN + (columns - 1) * 0.15 + (0.5 if columns > 1 else 0)
     return Node(
         label,
         shape="box",

@@ -1,7 +1,6 @@
 """Figure 7: patching by replacement (containers) beside patching in place (a VM)."""
 
 from diagrams import Cluster, Edge
-from diagrams.onprem.client import User
 from diagrams.onprem.compute import Server
 from diagrams.onprem.container import Docker
 from diagrams.programming.flowchart import Document
@@ -24,30 +23,31 @@ DESCRIPTION = (
     "rollback. VM side: an administrator logs in to the running VM, runs the package manager's "
     "upgrade and restarts services; the same VM keeps running with changed contents."
 )
-DIRECTION = "LR"
-GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.6"}
+DIRECTION = "TB"
+GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.45"}
 
 STEP = {"color": "#455A64", "fontsize": "12", "arrowsize": "0.7"}
+ICON = {"width": "1.2", "height": "1.5"}
+ICON_2_LINES = {"width": "1.2", "height": "2.0"}  # room for a second line of label
 
 
 def draw() -> None:
-    # A left-to-right layout stacks separate clusters bottom-up: the VM, drawn first, goes below.
-    with Cluster("VM: patch in place", graph_attr={"bgcolor": "#F3E5F5"}):
-        vm = Server("running VM")
-        upgraded = Server("same VM,\nnow changed")
-        vm >> Edge(label="log in, upgrade\npackages, restart", **STEP) >> upgraded
     with Cluster("Containers: replace", graph_attr={"bgcolor": "#F5F7F8"}):
-        dockerfile = Document("Dockerfile\n(patched base)")
-        image = Docker("image app:1.1\n(new tag)")
-        with Cluster("Running", graph_attr={"bgcolor": "#E8F5E9"}):
-            new = [Docker("app:1.1"), Docker("app:1.1")]
-        with Cluster("Stopped and removed", graph_attr={"bgcolor": "#ECEFF1", "style": "dashed"}):
-            old = [Docker("app:1.0"), Docker("app:1.0")]
-        User("you") >> Edge(label="1. edit", **STEP) >> dockerfile
+        dockerfile = Document("1. Dockerfile:\npatched base", **ICON_2_LINES)
+        image = Docker("image app:1.1", **ICON)
+        with Cluster("Started", graph_attr={"bgcolor": "#E8F5E9"}):
+            new = [Docker("app:1.1", **ICON), Docker("app:1.1", **ICON)]
+        with Cluster("Stopped, removed", graph_attr={"bgcolor": "#ECEFF1", "style": "dashed"}):
+            old = [Docker("app:1.0", **ICON), Docker("app:1.0", **ICON)]
         dockerfile >> Edge(label="2. docker build", **STEP) >> image
-        image >> Edge(label="3. start new", **STEP) >> new
-        for fresh, stale in zip(new, old, strict=True):
-            fresh >> Edge(label="4. stop old", style="dashed", **STEP) >> stale
+        for i, (fresh, stale) in enumerate(zip(new, old, strict=True)):
+            # Each step is labelled once, on the first of its two arrows.
+            image >> Edge(label="" if i else "3. start new", **STEP) >> fresh
+            fresh >> Edge(label="" if i else "4. stop old", style="dashed", **STEP) >> stale
+    with Cluster("VM: patch in place", graph_attr={"bgcolor": "#F3E5F5"}):
+        vm = Server("running VM", **ICON)
+        upgraded = Server("same VM,\nnow changed", **ICON_2_LINES)
+        vm >> Edge(label="log in, upgrade\npackages, restart", **STEP) >> upgraded
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ DESCRIPTION = (
     "reverse: a new volume, and tar extracting the archive into it."
 )
 DIRECTION = "LR"
-GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.9"}
+GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.5"}
+ICON = {"width": "1.1", "height": "1.4"}
+ICON_2_LINES = {"width": "1.1", "height": "1.8"}  # room for a second line of label
 
 USE = {"color": "#1565C0", "penwidth": "1.5", "dir": "both", "arrowsize": "0.7"}
 BACKUP = {"color": "#2E7D32", "penwidth": "1.5", "fontsize": "12"}
@@ -30,16 +32,18 @@ BACKUP = {"color": "#2E7D32", "penwidth": "1.5", "fontsize": "12"}
 
 def draw() -> None:
     with Cluster("App containers (1 to N)", graph_attr={"bgcolor": "#F5F7F8"}):
-        apps = [Docker("app 1"), Docker("app 2"), Docker("app N")]
-    volume = Storage("volume\napp-data")
+        apps = [Docker("app 1", **ICON), Docker("app 2", **ICON), Docker("app N", **ICON)]
+    volume = Storage("volume\napp-data", **ICON_2_LINES)
     for app in apps:
-        app >> Edge(label="read/write", fontsize="12", **USE) >> volume
-    with Cluster("docker run --rm (exits when done)", graph_attr={"bgcolor": "#E8F5E9"}):
-        backup = Docker("backup container\n(tar)")
+        # One label says it for all three lines.
+        label = "read/write" if app is apps[1] else ""
+        app >> Edge(label=label, fontsize="12", **USE) >> volume
+    with Cluster("docker run --rm", graph_attr={"bgcolor": "#E8F5E9"}):
+        backup = Docker("backup\ncontainer", **ICON_2_LINES)
     with Cluster("Host folder", graph_attr={"bgcolor": "#FFFDE7"}):
-        archive = Document("backup.tar")
-    volume >> Edge(label="mounted read-only", **BACKUP) >> backup
-    backup >> Edge(label="tar cf /backup/backup.tar", **BACKUP) >> archive
+        archive = Document("backup.tar", **ICON)
+    volume >> Edge(label="read-only", **BACKUP) >> backup
+    backup >> Edge(label="tar cf", **BACKUP) >> archive
 
 
 if __name__ == "__main__":

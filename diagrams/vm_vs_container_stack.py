@@ -22,10 +22,10 @@ DESCRIPTION = (
     "3, each made of bins/libs and an app; no guest OS."
 )
 DIRECTION = "BT"  # bottom to top: hardware at the bottom, apps on top
-GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.15"}
+GRAPH_ATTR = {"nodesep": "0.15", "ranksep": "0.15"}
 
-COLUMN = 1.3  # inches: the width of one VM or container
-WIDE = 3 * COLUMN + 2 * 0.2 + 0.5  # three columns, the gaps, and the cluster margins
+COLUMN = 1.2  # inches: the width of one VM or container
+WIDE = 3 * COLUMN + 2 * 0.15 + 0.5  # three columns, the gaps, and the cluster margins
 
 
 def layer(label: str, fill: str, width: float = COLUMN) -> Node:

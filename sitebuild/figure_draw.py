@@ -170,7 +170,8 @@ def draw(path: Path, source: bytes) -> Drawing:
                 outformat="svg",
                 show=False,
                 graph_attr={**GRAPH_DEFAULTS, **namespace.get("GRAPH_ATTR", {})},
-                node_attr={"fontname": FONT},
+                # Icons at the top of their node, so a two-line label below never overlaps them.
+                node_attr={"fontname": FONT, "imagepos": "tc"},
                 edge_attr={"fontname": FONT},
             )
             diagrams.setdiagram(diagram)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -121,7 +122,7 @@ def _check_references(root: ET.Element) -> None:
         for key, value in element.attrib.items():
             if key.endswith("href") and not value.startswith(("#", "data:")):
                 raise SvgError(f"the figure refers to {value!r}; only embedded content works")
-            if "file:" in value or "url(" in value:
+            if re.search(r"\bfile:|url\(", value):
                 raise SvgError(f"the figure refers to {value!r} in {key}")
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from sitebuild import figure_draw, figure_graphviz, figure_svg
 
 # Bump when a change to this pipeline changes the bytes of a figure: it invalidates every entry.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 CACHE_ENV = "FIGURE_CACHE_DIR"
 RENDER_LOG = "renders.log"
 SCRIPTS_DIR = "diagrams"

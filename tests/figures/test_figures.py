@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import gzip
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -77,7 +78,9 @@ def test_svg_is_self_contained_and_small(rendered: list[figures.Figure]) -> None
         dangling = [h for h in hrefs if h.startswith("#") and h[1:] not in ids]
         assert not dangling, f"{figure.name}: <use> of a missing symbol: {dangling}"
         # Nothing machine-specific survives: no file: URL, no path of this checkout or venv.
-        for needle in ("file:", str(REPO), sys.prefix, "site-packages"):
+        values = [v for e in root.iter() for v in e.attrib.values()]
+        assert not [v for v in values if re.search(r"\bfile:", v)], figure.name
+        for needle in (str(REPO), sys.prefix, "site-packages"):
             assert needle not in figure.svg, f"{figure.name} holds {needle!r}"
         size = len(gzip.compress(figure.svg.encode(), mtime=0))
         assert size < GZIP_BUDGET, f"{figure.name}: {size} bytes gzipped"
