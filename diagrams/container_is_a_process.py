@@ -65,9 +65,7 @@ def draw() -> None:
         systemd >> Edge(**PARENT) >> [sshd, containerd]
         sshd >> Edge(**PARENT) >> process("bash\nPID 3310")
         containerd >> Edge(**PARENT) >> shim
-        container = Cluster(
-            "The container: just these processes", graph_attr={"bgcolor": "#E8F5E9"}
-        )
+        container = Cluster("The container: these processes", graph_attr={"bgcolor": "#E8F5E9"})
         with container:
             nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", "#C8E6C9")
             worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", "#C8E6C9")
