@@ -24,9 +24,11 @@ except figures.FigureErrors as e:
 for figure in rendered:
     with mkdocs_gen_files.open(f"figures/{figure.name}.svg", "w") as f:
         f.write(figure.svg)
+fresh = figures.renders - before
 log.info(
-    "figures: %d (%d rendered, the rest cached) in %.2f s",
+    "figures: %d in %.2f s (%d rendered, %d from the cache)",
     len(rendered),
-    figures.renders - before,
     time.monotonic() - start,
+    fresh,
+    len(rendered) - fresh,
 )
