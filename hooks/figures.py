@@ -25,10 +25,10 @@ MARKER = re.compile(r"^(?P<indent>[ \t]*)\[\[figure[ \t]+(?P<name>[^\]\s]*)[ \t]
 FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 
 
-def _expand(figure: figures.Figure, src: str) -> list[str]:
+def _expand(figure: figures.Figure, src: str, anchor: str) -> list[str]:
     attr = lambda text: html.escape(text, quote=True)  # noqa: E731
     return [
-        f'<figure class="figure" id="figure-{figure.name}">',
+        f'<figure class="figure" id="{anchor}">',
         f'<img src="{attr(src)}" alt="{attr(figure.alt)}" width="{figure.width}" '
         f'height="{figure.height}" loading="lazy" decoding="async" '
         f'data-title="{attr(figure.title)}" data-description="{attr(figure.caption)}">',
@@ -58,6 +58,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     source = page.file.content_string
     offset = source[: len(source) - len(markdown)].count("\n") if source.endswith(markdown) else 0
     out: list[str] = []
+    anchors: set[str] = set()
     fence = ""
     for number, line in enumerate(markdown.split("\n"), start=offset + 1):
         opening = FENCE.match(line)
@@ -88,5 +89,12 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
                 "sitebuild/gen_figures.py under the gen-files plugin's scripts in mkdocs.yml."
             )
         src = get_relative_url(generated.url, page.file.url)
-        out.extend(marker["indent"] + text if text else "" for text in _expand(figure, src))
+        # A page may show a figure twice; each copy needs its own id (#figure-NAME, -2, ...).
+        anchor, n = f"figure-{name}", 1
+        while anchor in anchors:
+            n += 1
+            anchor = f"figure-{name}-{n}"
+        anchors.add(anchor)
+        lines = _expand(figure, src, anchor)
+        out.extend(marker["indent"] + text if text else "" for text in lines)
     return "\n".join(out)

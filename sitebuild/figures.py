@@ -14,6 +14,7 @@ warm build renders nothing.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import importlib.metadata
@@ -117,6 +118,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are meant to be read
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -210,13 +212,17 @@ def _project_root(start: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Render figures by name or script path (all when none is given) and print where each is.
 
-    `python diagrams/NAME.py`, `make figure NAME=...` and `python -m sitebuild.figures` end here.
+    `python diagrams/NAME.py`, `make figure NAME=...` and `python -m sitebuild.figures` end here;
+    with --out DIR it is the pre-build step for a generator that does not run mkdocs-gen-files.
     """
-    args = sys.argv[1:] if argv is None else argv
-    paths = [Path(a).resolve() if a.endswith(".py") else None for a in args]
+    parser = argparse.ArgumentParser(prog="python -m sitebuild.figures", description=main.__doc__)
+    parser.add_argument("figures", nargs="*", help="figure names or script paths (default: all)")
+    parser.add_argument("--out", type=Path, help="write NAME.svg there (default: CACHE/preview)")
+    args = parser.parse_args(argv)
+    paths = [Path(a).resolve() if a.endswith(".py") else None for a in args.figures]
     start = next((p.parent for p in paths if p is not None), Path.cwd())
     root = _project_root(start)
-    targets = [p or script_path(root, a) for p, a in zip(paths, args, strict=True)]
+    targets = [p or script_path(root, a) for p, a in zip(paths, args.figures, strict=True)]
     targets = targets or scripts(root)
     missing = [str(p) for p in targets if not p.is_file()]
     if missing:
@@ -228,9 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     except FigureErrors as e:
         print(e, file=sys.stderr)
         return 1
-    preview = cache_dir(root) / "preview"
+    out_dir = args.out or cache_dir(root) / "preview"
     for figure in figures:
-        out = preview / f"{figure.name}.svg"
+        out = out_dir / f"{figure.name}.svg"
         _write_atomic(out, figure.svg.encode())
         print(out)
     return 0

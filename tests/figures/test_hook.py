@@ -56,6 +56,11 @@ def test_marker_becomes_figure_caption_and_source_block() -> None:
     assert out.startswith("# Title\n\n") and out.endswith("\nAfter.\n")
 
 
+def test_a_figure_shown_twice_gets_two_ids() -> None:
+    out = _expand("[[figure patching]]\n\n[[figure patching]]\n")
+    assert 'id="figure-patching"' in out and 'id="figure-patching-2"' in out
+
+
 def test_markers_in_code_fences_stay_as_written() -> None:
     markdown = (
         "```markdown\n[[figure patching]]\n```python\n[[figure patching]]\n```\n\n"
