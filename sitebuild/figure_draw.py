@@ -183,6 +183,10 @@ def draw(path: Path, source: bytes) -> Drawing:
     except Exception as e:
         raise ScriptError(_blame(path, e), f"{type(e).__name__}: {e}") from e
     if drawing.nodes == 0:
-        raise ScriptError(draw_line, "draw() drew nothing: create diagrams nodes inside draw()")
+        raise ScriptError(
+            draw_line,
+            "draw() drew nothing: create diagrams nodes inside draw(), without opening a "
+            "Diagram of its own (the pipeline opens it)",
+        )
     drawing.dot = diagram.dot.source
     return drawing
