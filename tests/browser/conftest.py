@@ -79,13 +79,14 @@ def serve(site: Path) -> Iterator[str]:
         server.server_close()
 
 
+def page_path(site: Path, html: Path) -> str:
+    """A built file's path relative to the home page's URL ("", "analogy/", "404.html")."""
+    return html.relative_to(site).as_posix().removesuffix("index.html")
+
+
 def page_paths(site: Path) -> list[str]:
-    """Every built page, as a path relative to the home page's URL ("", "analogy/", "404.html")."""
-    paths = []
-    for html in sorted(site.rglob("*.html")):
-        rel = html.relative_to(site).as_posix()
-        paths.append(rel.removesuffix("index.html"))
-    return paths
+    """Every built page, as a path relative to the home page's URL."""
+    return [page_path(site, html) for html in sorted(site.rglob("*.html"))]
 
 
 @pytest.fixture(scope="session")
