@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Same kernel: a process in new namespaces still runs on the host's kernel.
+
+A child gets its own hostname, its own PID numbering, its own mounts and network,
+then asks the kernel what it is running on: the answer is the host's kernel, byte
+for byte. A container has no kernel of its own; a virtual machine boots one.
+
+Run it: sudo python3 scripts/same_kernel.py   (Linux, Python 3.11+, standard library only)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+# From <sched.h> and <sys/mount.h>. Python 3.11 has no os.unshare (3.12 does), so we call libc.
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+PR_SET_PDEATHSIG = 1
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def call(name: str, *args: object) -> None:
+    """Call a libc function; turn its -1 and errno into an OSError naming it."""
+    if getattr(libc, name)(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{name}: {os.strerror(err)}")
+
+
+def require_sys_admin(lab: str, why: str) -> None:
+    """Exit 2 with one line when we lack CAP_SYS_ADMIN (not root, or root in a locked-down box)."""
+    cap_eff = 0
+    if sys.platform == "linux":
+        with open("/proc/self/status") as f:
+            cap_eff = int(f.read().split("CapEff:")[1].split()[0], 16)
+    if not cap_eff & (1 << 21):  # bit 21 is CAP_SYS_ADMIN
+        print(
+            f"{lab}: needs Linux and root (CAP_SYS_ADMIN) {why}; "
+            f"run: sudo python3 scripts/{lab}.py",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
+def checkpoint(name: str) -> None:
+    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here, then check cleanup."""
+    if os.environ.get("LAB_FAIL_AT") == name:
+        raise RuntimeError(f"failing on purpose at {name!r} (LAB_FAIL_AT)")
+    if os.environ.get("LAB_PAUSE_AT") == name:
+        print(f"paused at {name!r} (LAB_PAUSE_AT)", file=sys.stderr, flush=True)
+        time.sleep(60)
+
+
+def kernel_facts() -> dict[str, object]:
+    with open("/proc/version") as f:
+        version = f.read().strip()
+    return {
+        "hostname": socket.gethostname(),
+        "pid": os.getpid(),
+        "release": os.uname().release,
+        "version": version,
+    }
+
+
+# --8<-- [start:child]
+def child(report_fd: int) -> None:
+    """Runs in the child: new namespaces, a hostname and a /proc of its own, then report."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the lab dies, the kernel kills us too
+    call("unshare", CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
+    socket.sethostname("same-kernel-lab")  # only this UTS namespace sees the new name
+    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)  # our mounts never reach the host
+    call("mount", b"proc", b"/proc", b"proc", 0, None)  # a /proc for our own PID namespace
+    checkpoint("inside")
+    os.write(report_fd, json.dumps(kernel_facts()).encode())
+
+
+# --8<-- [end:child]
+
+
+def main() -> int:
+    require_sys_admin("same_kernel", "to create namespaces")
+    host = kernel_facts()
+    read_fd, write_fd = os.pipe()
+    # unshare(CLONE_NEWPID) moves no one: it makes our next child PID 1 of a new PID namespace.
+    call("unshare", CLONE_NEWPID)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_fd)
+            child(write_fd)
+            code = 0
+        except KeyboardInterrupt:
+            code = 130
+        except Exception as exc:
+            print(f"same_kernel: child failed: {exc}", file=sys.stderr)
+        finally:
+            os._exit(code)  # never run the parent's cleanup code in the child
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            report = pipe.read()
+    finally:  # on success, failure or Ctrl-C: no child outlives the lab
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if not report:
+        code = os.waitstatus_to_exitcode(status)
+        print(f"same_kernel: the child failed (exit code {code})", file=sys.stderr)
+        return 1
+    inside = json.loads(report)
+
+    print("On the host:")
+    print(f"  hostname        {host['hostname']}")
+    print(f"  PID             {host['pid']}")
+    print(f"  kernel release  {host['release']}")
+    print(f"  /proc/version   {host['version']}")
+    print()
+    print("In a child with new UTS, PID, mount, IPC and network namespaces")
+    print("(how every container starts), after mounting a /proc of its own:")
+    print(f"  hostname        {inside['hostname']:<18} <- its own")
+    print(f"  PID             {inside['pid']:<18} <- its own numbering")
+    print(f"  kernel release  {inside['release']:<18} <- the host's")
+    same = "the same text as the host's" if inside["version"] == host["version"] else "DIFFERENT"
+    print(f"  /proc/version   {same}")
+    print()
+    if inside["release"] != host["release"] or inside["version"] != host["version"]:
+        print("FAILED: the child saw a different kernel.")
+        return 1
+    print("The namespaces changed what the child sees, not what it runs on: one kernel,")
+    print("the host's. A container cannot bring its own kernel (or another OS); a VM can,")
+    print("because it boots one.")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("same_kernel: interrupted; cleaned up", file=sys.stderr)
+        sys.exit(130)

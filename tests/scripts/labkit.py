@@ -1,0 +1,247 @@
+"""Run a lab for real and check what the page claims about it.
+
+Every lab test uses these helpers to: run scripts/NAME.py as the reader would (Debian's
+python3, no arguments, a scratch working directory and TMPDIR); compare its output with the
+verified file the page embeds (scripts/output/NAME.txt), after normalising only what must
+vary between runs; and prove the lab left the host as it found it (mounts, cgroups, files,
+processes), on success, on an injected failure and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT = REPO / "scripts" / "output"
+# The interpreter the page tells readers to use (`sudo python3 ...`): Debian's, not the venv's,
+# which also proves the labs need nothing beyond the standard library.
+PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+NOBODY = 65534
+Rules = Sequence[tuple[str, str]]
+
+
+def normalise(text: str, rules: Rules) -> str:
+    """Apply (regex, replacement) rules line by line (re.MULTILINE) and drop trailing spaces."""
+    for pattern, replacement in rules:
+        text = re.sub(pattern, replacement, text, flags=re.MULTILINE)
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def assert_matches_page(name: str, actual: str, rules: Rules = ()) -> None:
+    """The page shows scripts/output/NAME.txt; a real run must say the same, bar what varies."""
+    expected = (OUTPUT / f"{name}.txt").read_text()
+    assert normalise(actual, rules) == normalise(expected, rules), (
+        f"scripts/{name}.py no longer prints what scripts/output/{name}.txt (shown on the page) "
+        f"says. If the change is intended, regenerate it as root: "
+        f"python3 scripts/{name}.py > scripts/output/{name}.txt"
+    )
+
+
+# --- what a lab could leave behind -------------------------------------------------------------
+
+
+def _cgroup_mounts() -> list[tuple[Path, set[str]]]:
+    """(mount point, super options) of every cgroup v1/v2 mount we can see."""
+    mounts = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        after = fields[fields.index("-") + 1 :]
+        if after[0] == "cgroup":
+            mounts.append((Path(fields[4]), set(after[2].split(","))))
+        elif after[0] == "cgroup2":
+            mounts.append((Path(fields[4]), set()))
+    return mounts
+
+
+def cgroup_dirs() -> frozenset[str]:
+    """The cgroup directories a lab may create: each tree's top level, and our own subtree.
+
+    (Other sessions on a shared machine create cgroups beside ours; those are not the lab's.)
+    """
+    own: dict[frozenset[str], str] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        own[frozenset(controllers.split(",")) - {""}] = path.lstrip("/")
+    found = set()
+    for mount, options in _cgroup_mounts():
+        found |= {str(p) for p in mount.iterdir() if p.is_dir()}
+        ours = [p for c, p in own.items() if c <= options and (c or not options)]
+        for root, dirs, _ in os.walk(mount / ours[0]) if ours else ():
+            found |= {os.path.join(root, d) for d in dirs}
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class HostState:
+    mountinfo: str
+    cgroups: frozenset[str]
+
+    @classmethod
+    def now(cls) -> HostState:
+        return cls(Path("/proc/self/mountinfo").read_text(), cgroup_dirs())
+
+    def assert_same_as(self, before: HostState, when: str) -> None:
+        assert self.mountinfo == before.mountinfo, f"mounts changed {when}"
+        added, removed = self.cgroups - before.cgroups, before.cgroups - self.cgroups
+        assert not added and not removed, f"cgroups changed {when}: +{added} -{removed}"
+
+
+def live_processes(session: int) -> list[str]:
+    """Processes (not zombies) still in the lab's session: the lab left them running."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # exited while we looked
+        state, _ppid, _pgrp, sid = text.rsplit(")", 1)[1].split()[:4]
+        if int(sid) == session and state != "Z":
+            found.append(text[: text.index(")") + 1])
+    return found
+
+
+# --- running a lab -----------------------------------------------------------------------------
+
+
+class Lab:
+    """One lab, run from a scratch directory that must be empty again afterwards."""
+
+    def __init__(self, name: str, scratch: Path) -> None:
+        self.name, self.script = name, REPO / "scripts" / f"{name}.py"
+        self.cwd, self.tmp = scratch / "cwd", scratch / "tmp"
+        for d in (self.cwd, self.tmp):
+            d.mkdir(mode=0o777)
+            d.chmod(0o777)  # writable for the unprivileged run too
+        self.before = HostState.now()
+
+    def command(self, args: Sequence[str], wrapper: Sequence[str]) -> list[str]:
+        return [*wrapper, PYTHON, str(self.script), *args]
+
+    def environment(self, env: dict[str, str] | None) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("LAB_")}
+        return {**base, "TMPDIR": str(self.tmp), **(env or {})}
+
+    def run(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        as_nobody: bool = False,
+        wrapper: Sequence[str] = (),
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the lab to the end, then check it cleaned up after itself."""
+        proc = subprocess.Popen(
+            self.command(args, wrapper),
+            cwd=self.cwd,
+            env=self.environment(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_drop_to_nobody if as_nobody else None,
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        finally:
+            _kill_session(proc)
+        self.assert_clean(proc.pid, "after the run")
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    def interrupt_at(self, checkpoint: str, *args: str) -> tuple[int, str, HostState]:
+        """Pause the lab at a checkpoint, press Ctrl-C (SIGINT to its process group, as a
+        terminal does), and return its exit code, stderr and the host state while it was paused."""
+        proc = subprocess.Popen(
+            self.command(args, ()),
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env=self.environment({"LAB_PAUSE_AT": checkpoint}),
+        )
+        try:
+            err = _read_until(proc, "paused at")
+            during = HostState.now()
+            os.killpg(proc.pid, signal.SIGINT)
+            err += proc.communicate(timeout=30)[1]
+        finally:
+            _kill_session(proc)
+        self.assert_clean(proc.pid, "after Ctrl-C")
+        return proc.returncode, err, during
+
+    def assert_clean(self, session: int, when: str) -> None:
+        deadline = time.monotonic() + 5  # killed processes take a moment to be gone
+        while (left := live_processes(session)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not left, f"{self.name} left processes running {when}: {left}"
+        HostState.now().assert_same_as(self.before, when)
+        for d in (self.cwd, self.tmp):
+            assert not any(d.iterdir()), f"{self.name} left files in {d} {when}: {os.listdir(d)}"
+
+
+def _drop_to_nobody() -> None:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+def _kill_session(proc: subprocess.Popen[str]) -> None:
+    """Whatever happened in the test, no lab process outlives it."""
+    if proc.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str) -> str:
+    """Read the lab's stderr up to `marker` (the test's timeout guards against a hang)."""
+    assert proc.stderr is not None
+    seen = ""
+    while marker not in seen:
+        line = proc.stderr.readline()
+        assert line, f"the lab ended before {marker!r}: {seen}"
+        seen += line
+    return seen
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A scratch directory that an unprivileged user can reach (pytest's tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="labtest-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def assert_one_line_refusal(result: subprocess.CompletedProcess[str], name: str) -> None:
+    """Missing privilege or feature: exit 2, one line naming it and how to run the lab."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == "", result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"python3 scripts/{name}.py" in lines[0], lines[0]
+
+
+def load(name: str) -> ModuleType:
+    """Import scripts/NAME.py as a module, to unit-test paths this machine cannot run."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,158 @@
+"""scripts/cgroup_limits.py: the OOM killer and the pids limit act on a cgroup, v1 or v2."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from labkit import Lab, assert_matches_page, assert_one_line_refusal, load, normalise
+
+LAB = "cgroup_limits"
+pytestmark = pytest.mark.timeout(120)
+cgroup_limits = load(LAB)
+MIB = 1024 * 1024
+
+# What may differ from the committed run: our PID, how far the child got, how often it hit
+# the limit.
+RULES = [
+    (r"lab-cgroup-limits-\d+", "lab-cgroup-limits-<pid>"),
+    (r"about \d+ MiB", "about <n> MiB"),
+    (r"^( +memory\.(?:failcnt|max_usage_in_bytes|peak|events max) +)\d+ *", r"\1<n> "),
+]
+# Only when this machine's cgroup version differs from the committed run's (v1 here): the
+# counter files have other names, the story is the same.
+OTHER_VERSION = [
+    (r"^cgroup v\d here: .*$", "cgroup <version> here"),
+    (r"^( +)memory\.[a-z_.]+(?: [a-z_]+)? +(\S+) +", r"\1<memory counter> <n> "),
+]
+UNMOUNT_CGROUPS = [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "sh",
+    "-c",
+    'umount -R /sys/fs/cgroup && exec "$0" "$@"',
+]
+
+
+def version(text: str) -> str:
+    return re.search(r"^cgroup (v\d) here", text, re.MULTILINE)[1]
+
+
+def test_oom_kill_and_fork_limit_and_output_matches_page(lab: Lab) -> None:
+    result = lab.run()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "It was killed by SIGKILL after allocating about" in out
+    assert re.search(r"^     memory\.\S+ oom_kill +1 ", out, re.MULTILINE)
+    assert "fork() failed after 15 new processes: Resource temporarily unavailable." in out
+    assert re.search(r"^     pids\.current +16 ", out, re.MULTILINE)
+    assert re.search(r"^     pids\.events max +1 ", out, re.MULTILINE)
+    committed = (Path(__file__).parents[2] / "scripts/output/cgroup_limits.txt").read_text()
+    rules = RULES if version(out) == version(committed) else RULES + OTHER_VERSION
+    assert_matches_page(LAB, out, rules)
+
+
+def test_cgroups_are_made_where_expected_then_removed_on_ctrl_c(lab: Lab) -> None:
+    code, err, during = lab.interrupt_at("created")
+    assert code == 130, err
+    made = during.cgroups - lab.before.cgroups
+    assert made and all(Path(d).name.startswith("lab-cgroup-limits-") for d in made), made
+    # Proves the snapshot sees the lab's cgroups, so "nothing left" above means something.
+    controllers = {Path(d).relative_to("/sys/fs/cgroup").parts[0] for d in made}
+    assert controllers in ({"memory", "pids"}, {Path(next(iter(made))).name})
+
+
+def test_ctrl_c_with_the_fork_bomb_alive_kills_it_and_removes_the_cgroup(lab: Lab) -> None:
+    code, err, _ = lab.interrupt_at("forked")
+    assert code == 130, err
+
+
+def test_injected_failure_with_the_fork_bomb_alive_leaves_nothing_behind(lab: Lab) -> None:
+    result = lab.run(env={"LAB_FAIL_AT": "forked"})
+    assert result.returncode == 1
+    assert "failing on purpose at 'forked'" in result.stderr
+
+
+def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
+    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
+
+
+def test_without_cgroup_controllers_it_refuses_in_one_line(lab: Lab) -> None:
+    result = lab.run(wrapper=UNMOUNT_CGROUPS)
+    assert_one_line_refusal(result, LAB)
+    assert "no cgroup memory and pids controllers" in result.stderr
+
+
+# --- cgroup v2, which this machine cannot run (its memory and pids controllers are on v1) --------
+
+PURE_V2 = """\
+22 27 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+31 23 0:28 / {root} rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate
+"""
+HYBRID = """\
+32 31 0:32 / {root}/memory rw,relatime - cgroup cgroup rw,memory
+33 31 0:36 / {root}/pids rw,relatime - cgroup cgroup rw,pids
+34 31 0:38 / {root}/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+
+
+def fake_v2(tmp_path: Path, controllers: str, enabled: str) -> Path:
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text(controllers + "\n")
+    (root / "cgroup.subtree_control").write_text(enabled + "\n")
+    return root
+
+
+def test_v2_makes_one_cgroup_at_the_root(tmp_path: Path) -> None:
+    root = fake_v2(tmp_path, "cpuset cpu io memory hugetlb pids rdma misc", "cpu io memory pids")
+    found = cgroup_limits.find_cgroup(PURE_V2.format(root=root), "0::/user.slice/s.scope\n", "x")
+    assert found == cgroup_limits.Cgroup(2, root / "x", root / "x")
+    assert found.dirs == [root / "x"]
+
+
+def test_v2_with_controllers_not_enabled_names_the_file(tmp_path: Path) -> None:
+    root = fake_v2(tmp_path, "cpu io memory pids", "cpu io")
+    found = cgroup_limits.find_cgroup(PURE_V2.format(root=root), "0::/\n", "x")
+    assert found == f"memory and pids are not enabled in {root / 'cgroup.subtree_control'}"
+
+
+def test_hybrid_uses_v1_nested_under_our_own_cgroups(tmp_path: Path) -> None:
+    root = tmp_path / "cgroup"
+    (root / "unified").mkdir(parents=True)
+    (root / "unified/cgroup.controllers").write_text("hugetlb\n")  # memory is bound to v1
+    self_cgroup = "8:pids:/\n4:memory:/user.slice/a\n1:cpu,cpuacct:/\n0::/\n"
+    found = cgroup_limits.find_cgroup(HYBRID.format(root=root), self_cgroup, "x")
+    assert found == cgroup_limits.Cgroup(1, root / "memory/user.slice/a/x", root / "pids/x")
+
+
+def test_no_cgroup_mounts_is_a_reason_not_a_crash() -> None:
+    assert "neither v2 nor v1" in cgroup_limits.find_cgroup(PURE_V2.split("\n")[0], "", "x")
+
+
+def test_v2_limits_membership_and_counters(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    root = fake_v2(tmp_path, "memory pids", "memory pids")
+    group = cgroup_limits.Cgroup(2, root / "lab", root / "lab")
+    cgroup_limits.create(group)
+    assert (root / "lab/memory.max").read_text() == str(32 * MIB)
+    assert (root / "lab/pids.max").read_text() == "16"
+    assert not (root / "lab/memory.limit_in_bytes").exists()
+    cgroup_limits.join(group)
+    assert (root / "lab/cgroup.procs").read_text() == str(os.getpid())
+    # What a v2 kernel writes after one OOM kill and one refused fork.
+    (root / "lab/memory.events").write_text("low 0\nhigh 0\nmax 57\noom 1\noom_kill 1\n")
+    (root / "lab/memory.peak").write_text("33554432\n")
+    (root / "lab/pids.current").write_text("16\n")
+    (root / "lab/pids.events").write_text("max 1\n")
+    memory = cgroup_limits.show_counters(group, "memory")
+    pids = cgroup_limits.show_counters(group, "pids")
+    assert memory == {"oom_kill": 1, "max": 57, "memory.peak": 33554432}
+    assert pids == {"pids.current": 16, "max": 1}
+    shown = normalise(capsys.readouterr().out, [(r" +", " ")])
+    assert "memory.events oom_kill 1 processes the OOM killer killed" in shown
+    assert "pids.events max 1 times fork() was refused" in shown

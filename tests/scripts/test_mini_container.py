@@ -1,0 +1,75 @@
+"""scripts/mini_container.py: a root filesystem, namespaces, pivot_root, /proc and cgroups."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from labkit import Lab, assert_matches_page, assert_one_line_refusal
+
+LAB = "mini_container"
+pytestmark = pytest.mark.timeout(120)
+
+# What may differ from the committed run: our PID, the kernel, where our own cgroup sits,
+# and how many commands this busybox build provides.
+RULES = [
+    (r"^Root filesystem: \d+ commands", "Root filesystem: <n> commands"),
+    (r"^(kernel      )\S+", r"\1<release>"),
+    (r"\d*:([a-z,]*):/\S*mini-container-\d+", r"<n>:\1:/<parent>/mini-container-<pid>"),
+]
+HIDE_BUSYBOX = [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "--",
+    "sh",
+    "-c",
+    'mount --bind /dev/null "$(command -v busybox)" && exec "$0" "$@"',
+]
+
+
+def inside(out: str, label: str) -> str:
+    return re.search(rf"^{label} +(.*)$", out, re.MULTILINE)[1]
+
+
+def test_container_sees_its_own_world_and_output_matches_page(lab: Lab) -> None:
+    result = lab.run()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert inside(out, "hostname") == "mini"
+    assert inside(out, "my PID") == "1"
+    assert inside(out, "kernel").split()[0] == os.uname().release
+    assert inside(out, "files in /") == "bin etc proc tmp"  # pivot_root: the host's / is gone
+    assert inside(out, "network").split()[0] == "lo"
+    cgroups = inside(out, "cgroup").split()
+    assert cgroups and all(re.fullmatch(r"\d+:[a-z,]*:/.*mini-container-\d+", c) for c in cgroups)
+    assert re.search(r"^ +1 root +sh$", out, re.MULTILINE)  # ps: the shell is PID 1
+    assert_matches_page(LAB, out, RULES)
+
+
+def test_ctrl_c_inside_the_container_removes_cgroup_and_rootfs(lab: Lab) -> None:
+    code, err, during = lab.interrupt_at("inside")
+    assert code == 130, err
+    assert during.mountinfo == lab.before.mountinfo  # pivot_root and /proc stayed inside
+    made = during.cgroups - lab.before.cgroups
+    assert made and all(Path(d).name.startswith("mini-container-") for d in made), made
+    assert during.cgroups - made == lab.before.cgroups
+
+
+def test_injected_failure_inside_the_container_leaves_nothing_behind(lab: Lab) -> None:
+    result = lab.run(env={"LAB_FAIL_AT": "inside"})
+    assert result.returncode == 1
+    assert "failing on purpose at 'inside'" in result.stderr
+
+
+def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
+    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
+
+
+def test_without_a_static_busybox_it_refuses_in_one_line(lab: Lab) -> None:
+    result = lab.run(wrapper=HIDE_BUSYBOX)
+    assert_one_line_refusal(result, LAB)
+    assert "static busybox (apt install busybox-static)" in result.stderr

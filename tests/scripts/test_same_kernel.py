@@ -1,0 +1,57 @@
+"""scripts/same_kernel.py: inside new namespaces the kernel is the host's."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from labkit import Lab, assert_matches_page, assert_one_line_refusal
+
+LAB = "same_kernel"
+pytestmark = pytest.mark.timeout(120)
+
+# What may differ from the committed run: the host's name, our PID, the kernel.
+RULES = [
+    (r"^(  hostname +)(?!same-kernel-lab)\S+$", r"\1<host>"),
+    (r"^(  PID +)\d+$", r"\1<pid>"),
+    (r"^(  kernel release  )\S+ *", r"\1<release> "),
+    (r"^(  /proc/version   )Linux version .*$", r"\1<version>"),
+]
+
+
+def test_kernel_inside_is_the_hosts_and_output_matches_page(lab: Lab) -> None:
+    result = lab.run()
+    assert result.returncode == 0, result.stderr
+    releases = re.findall(r"^  kernel release  (\S+)", result.stdout, re.MULTILINE)
+    # Checked against the test's own view of the kernel, not only the lab's verdict.
+    assert releases == [os.uname().release] * 2
+    with open("/proc/version") as f:
+        assert f"  /proc/version   {f.read().strip()}\n" in result.stdout
+    assert re.search(r"^  PID +1 +<- its own numbering$", result.stdout, re.MULTILINE)
+    assert re.search(r"^  hostname +same-kernel-lab +<- its own$", result.stdout, re.MULTILINE)
+    assert "  /proc/version   the same text as the host's\n" in result.stdout
+    assert_matches_page(LAB, result.stdout, RULES)
+
+
+def test_injected_failure_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:
+    result = lab.run(env={"LAB_FAIL_AT": "inside"})
+    assert result.returncode == 1
+    assert "failing on purpose at 'inside'" in result.stderr
+
+
+def test_ctrl_c_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:
+    code, err, during = lab.interrupt_at("inside")
+    assert code == 130, err
+    # Even while it ran, the child's /proc mount stayed inside its own mount namespace.
+    during.assert_same_as(lab.before, "while the lab was paused")
+
+
+def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
+    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
+
+
+def test_root_without_cap_sys_admin_refuses_in_one_line(lab: Lab) -> None:
+    """Root inside a default Docker container has no CAP_SYS_ADMIN: same clear refusal."""
+    no_admin = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
+    assert_one_line_refusal(lab.run(wrapper=no_admin), LAB)

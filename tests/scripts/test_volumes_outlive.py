@@ -1,0 +1,38 @@
+"""scripts/volumes_outlive.py: the writable layer dies with the container, the volume lives on."""
+
+from __future__ import annotations
+
+import pytest
+from labkit import Lab, assert_matches_page, assert_one_line_refusal
+
+LAB = "volumes_outlive"
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_only_the_volume_survives_and_output_matches_page(lab: Lab) -> None:
+    result = lab.run()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert 'etc/motd: a "whiteout": a 0,0 device' in out
+    assert "  /tmp-cache.txt    gone" in out
+    assert "  /data/orders.csv  present" in out
+    assert "same as before" in out and "DIFFERENT" not in out
+    # Nothing here varies between runs or machines: the page shows it exactly.
+    assert_matches_page(LAB, out)
+
+
+def test_injected_failure_with_mounts_in_place_leaves_nothing_behind(lab: Lab) -> None:
+    result = lab.run(env={"LAB_FAIL_AT": "running"})
+    assert result.returncode == 1
+    assert "failing on purpose at 'running'" in result.stderr
+
+
+def test_ctrl_c_with_mounts_in_place_leaves_nothing_behind(lab: Lab) -> None:
+    code, err, during = lab.interrupt_at("running")
+    assert code == 130, err
+    # The overlay and the bind mount live in the lab's own mount namespace: never on the host.
+    during.assert_same_as(lab.before, "while the lab was paused")
+
+
+def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
+    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
