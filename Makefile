@@ -15,11 +15,19 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 # Never let uv fetch an interpreter: we use the machine's python3.
 export UV_PYTHON_DOWNLOADS := never
+# Reproducible builds: MkDocs dates the sitemap (and its gzip header) from SOURCE_DATE_EPOCH, so
+# take it from the last commit, not the clock. Left unset outside a git checkout.
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null)
+endif
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 
 SYSTEM_TOOLS_BUILD := venv dot
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm
 
-.PHONY: help setup setup-test serve build test linkcheck lint format clean lock
+.PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
 
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
@@ -27,6 +35,7 @@ help:
 	@echo "make build   strict build into site/"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
 	@echo "make linkcheck  check every external link (weekly in CI; skips without network)"
+	@echo "make bench   measure build, reload and page-load speed and size against the budgets"
 	@echo "make clean   remove site/, caches and .venv"
 
 setup: $(VENV)/.installed
@@ -89,6 +98,12 @@ lock: setup
 .PHONY: figure
 figure: setup
 	@$(PY) -m sitebuild.figures $(NAME)
+
+# Not part of `make test`: timings are reported against budgets, never asserted. nginx serves the
+# built site compressed, as GitHub Pages does; results land in bench/results.json.
+bench: setup-test
+	@sitebuild/system_deps.sh nginx
+	$(PY) bench/run.py
 
 clean:
 	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)
