@@ -71,10 +71,15 @@ def _normalise(lines: list[str]) -> tuple[str, ...]:
 
 
 def snippet_files(root: Path, top: str = "scripts") -> list[Path]:
+    """What a page may show from `top`: its Python files and, in scripts/output/, the verified
+    output. (Tool settings such as scripts/ruff.toml are not reader-facing.)"""
     return sorted(
         p
         for p in (root / top).rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.stat().st_size
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.stat().st_size
+        and (p.suffix == ".py" or "output" in p.relative_to(root / top).parts[:-1])
     )
 
 
