@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Limits are cgroups: a container's memory and process limits are files the kernel enforces.
+"""Limits are cgroups: a container's limits are files the kernel enforces.
 
-We make a cgroup with a memory limit and a pids limit, put two children in it and let the
-kernel act: the memory-hungry one is killed by the OOM killer, the fork bomb is stopped at
-the limit. The kernel's own counters say what happened. Works on cgroup v2 (one tree, most
-current distributions) and v1 (a tree per controller, older systems and some CI machines).
+We make a cgroup with a memory limit and a pids limit, put two children in it
+and let the kernel act: the memory-hungry one is killed by the OOM killer, the
+fork bomb is stopped at the limit. The kernel's own counters say what
+happened. Works on cgroup v2 (one tree: most current distributions) and v1
+(a tree per controller: older systems and some CI machines).
 
-Run it: sudo python3 scripts/cgroup_limits.py   (Linux, Python 3.11+, standard library only)
+Run it: sudo python3 scripts/cgroup_limits.py
+(Linux, Python 3.11+, standard library only)
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 
 def checkpoint(name: str) -> None:
-    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here, then check cleanup."""
+    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here,
+    then check that it cleaned up."""
     if os.environ.get("LAB_FAIL_AT") == name:
         raise RuntimeError(f"failing on purpose at {name!r} (LAB_FAIL_AT)")
     if os.environ.get("LAB_PAUSE_AT") == name:
@@ -39,44 +42,50 @@ def checkpoint(name: str) -> None:
 # --8<-- [start:find]
 @dataclass
 class Cgroup:
-    """Our cgroup: on v2 one directory; on v1 one directory in each controller's own tree."""
+    """Our cgroup: one directory on v2; on v1, one in each controller's tree."""
 
     version: int
     memory: Path  # the directory holding memory.* files
-    pids: Path  # the directory holding pids.* files (the same directory on v2)
+    pids: Path  # the directory holding pids.* files (the same one on v2)
 
     @property
     def dirs(self) -> list[Path]:
-        return [self.memory] if self.memory == self.pids else [self.memory, self.pids]
+        return sorted({self.memory, self.pids})
 
 
 def find_cgroup(mountinfo: str, self_cgroup: str, name: str) -> Cgroup | str:
-    """Where to make cgroup `name`, from /proc/self/mountinfo and /proc/self/cgroup (or why not)."""
+    """Where to make cgroup `name`, or why we cannot. Reads the text of
+    /proc/self/mountinfo and /proc/self/cgroup."""
     v2, v1 = None, {}
     for line in mountinfo.splitlines():
         fields = line.split()
-        after = fields[fields.index("-") + 1 :]  # filesystem type, source, super options
-        if after[0] == "cgroup2":
+        # After the "-": filesystem type, source, super options.
+        fstype, _, options = fields[fields.index("-") + 1 :][:3]
+        if fstype == "cgroup2":
             v2 = Path(fields[4])
-        elif after[0] == "cgroup":
-            for controller in set(after[2].split(",")) & {"memory", "pids"}:
+        elif fstype == "cgroup":
+            for controller in {"memory", "pids"} & set(options.split(",")):
                 v1[controller] = Path(fields[4])
-    if v2 and {"memory", "pids"} <= set((v2 / "cgroup.controllers").read_text().split()):
-        # v2 forbids processes in a cgroup whose children use controllers, so we cannot nest
-        # under our own cgroup; container runtimes work from the root, and so do we.
-        if not {"memory", "pids"} <= set((v2 / "cgroup.subtree_control").read_text().split()):
-            return f"memory and pids are not enabled in {v2 / 'cgroup.subtree_control'}"
+    wanted = {"memory", "pids"}
+    if v2 and wanted <= set((v2 / "cgroup.controllers").read_text().split()):
+        # v2 forbids processes in a cgroup whose children use controllers,
+        # so we cannot nest under our own cgroup. Container runtimes start
+        # from the root of the tree, and so do we.
+        enabled = v2 / "cgroup.subtree_control"
+        if not wanted <= set(enabled.read_text().split()):
+            return f"memory and pids are not enabled in {enabled}"
         return Cgroup(2, v2 / name, v2 / name)
-    if {"memory", "pids"} <= v1.keys():
-        # v1 allows a cgroup to hold processes and children, so nest under our own cgroup in
-        # each tree: whatever limits we already run under still apply.
+    if wanted <= v1.keys():
+        # v1 lets a cgroup hold processes and children, so we nest under our
+        # own cgroup in each tree: limits we already run under still apply.
         own = {}
         for line in self_cgroup.splitlines():  # e.g. "4:memory:/user.slice"
             _, controllers, path = line.split(":", 2)
             for controller in controllers.split(","):
                 own[controller] = path.lstrip("/")
-        return Cgroup(1, v1["memory"] / own["memory"] / name, v1["pids"] / own["pids"] / name)
-    return "no cgroup memory and pids controllers are mounted (neither v2 nor v1)"
+        memory = v1["memory"] / own["memory"] / name
+        return Cgroup(1, memory, v1["pids"] / own["pids"] / name)
+    return "no cgroup memory and pids controllers are mounted (v2 or v1)"
 
 
 # --8<-- [end:find]
@@ -90,24 +99,28 @@ def create(cgroup: Cgroup) -> None:
     limit = str(MEMORY_LIMIT_MIB * MIB)
     if cgroup.version == 2:
         (cgroup.memory / "memory.max").write_text(limit)
-        if (cgroup.memory / "memory.swap.max").exists():
-            (cgroup.memory / "memory.swap.max").write_text("0")  # no swapping out of the limit
+        swap = cgroup.memory / "memory.swap.max"
+        if swap.exists():
+            swap.write_text("0")  # no escaping the limit into swap
     else:
         (cgroup.memory / "memory.limit_in_bytes").write_text(limit)
-        if len(Path("/proc/swaps").read_text().splitlines()) > 1:  # swap is on: cap memory+swap
-            (cgroup.memory / "memory.memsw.limit_in_bytes").write_text(limit)
+        if len(Path("/proc/swaps").read_text().splitlines()) > 1:
+            # Swap is on: limit memory + swap too.
+            memsw = cgroup.memory / "memory.memsw.limit_in_bytes"
+            memsw.write_text(limit)
     (cgroup.pids / "pids.max").write_text(str(PIDS_LIMIT))
 
 
 def join(cgroup: Cgroup) -> None:
-    """Move the calling process into the cgroup; its children are born in it."""
+    """Move the calling process into the cgroup; its children start in it."""
     for path in cgroup.dirs:
         (path / "cgroup.procs").write_text(str(os.getpid()))
 
 
 # --8<-- [end:limits]
 
-# What each version calls the counters we show: (file, key in that file or None, meaning).
+# The counters we show, as each version names them:
+# (file, the key of a "key value" line in it or None, what it counts).
 COUNTERS = {
     2: {
         "memory": [
@@ -122,7 +135,11 @@ COUNTERS = {
     },
     1: {
         "memory": [
-            ("memory.oom_control", "oom_kill", "processes the OOM killer killed"),
+            (
+                "memory.oom_control",
+                "oom_kill",
+                "processes the OOM killer killed",
+            ),
             ("memory.failcnt", None, "times usage reached the limit"),
             ("memory.max_usage_in_bytes", None, "highest usage in bytes"),
         ],
@@ -135,13 +152,14 @@ COUNTERS = {
 
 
 def counter(path: Path, key: str | None) -> int | None:
-    """A number from a cgroup file: the whole file, or one "key value" line of it."""
+    """A number from a cgroup file: the whole file, or one "key value" line."""
     if not path.exists():
-        return None  # older kernels lack some files (memory.peak came in Linux 5.19)
+        return None  # older kernels lack some (memory.peak came in 5.19)
     text = path.read_text()
     if key is None:
         return int(text)
-    return next(int(v) for k, v in (line.split() for line in text.splitlines()) if k == key)
+    lines = (line.split() for line in text.splitlines())
+    return next(int(value) for name, value in lines if name == key)
 
 
 def show_counters(cgroup: Cgroup, controller: str) -> dict[str, int | None]:
@@ -151,16 +169,19 @@ def show_counters(cgroup: Cgroup, controller: str) -> dict[str, int | None]:
     for file, key, meaning in COUNTERS[cgroup.version][controller]:
         value = values[key or file] = counter(directory / file, key)
         label = f"{file} {key}" if key else file
-        print(f"     {label:<29} {'n/a' if value is None else value:<10} {meaning}")
+        shown = "n/a" if value is None else value
+        print(f"     {label:<29} {shown:<10} {meaning}")
     return values
 
 
 def remove(cgroup: Cgroup) -> None:
-    """Kill what is left in the cgroup, then rmdir it (the kernel refuses while it has members)."""
+    """Kill what is left in the cgroup, then rmdir it (which the kernel
+    refuses with EBUSY while the cgroup has members)."""
     for _ in range(200):
         for path in cgroup.dirs:
-            for pid in (path / "cgroup.procs").read_text().split() if path.exists() else []:
-                with contextlib.suppress(ProcessLookupError):  # it may just have exited
+            members = path / "cgroup.procs"
+            for pid in members.read_text().split() if path.exists() else []:
+                with contextlib.suppress(ProcessLookupError):  # just exited
                     os.kill(int(pid), signal.SIGKILL)
         try:
             for path in cgroup.dirs:
@@ -173,14 +194,17 @@ def remove(cgroup: Cgroup) -> None:
 
 
 def in_child(work, *args: object, close: tuple[int, ...] = ()) -> int:
-    """Fork; the child closes the parent's pipe ends, runs work(*args) and exits."""
+    """Fork; the child closes `close`, runs work(*args) and exits."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            for fd in close:  # a pipe reports EOF only once every copy of its write end is closed
+            # A pipe reports end-of-file only once every copy of its write
+            # end is closed, including the copies a fork hands out.
+            for fd in close:
                 os.close(fd)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the lab dies, the kernel kills us too
+            # If the lab dies, the kernel kills us too.
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             work(*args)
             code = 0
         except KeyboardInterrupt:
@@ -188,7 +212,7 @@ def in_child(work, *args: object, close: tuple[int, ...] = ()) -> int:
         except Exception as exc:
             print(f"cgroup_limits: child failed: {exc}", file=sys.stderr)
         finally:
-            os._exit(code)
+            os._exit(code)  # never run the parent's cleanup code in the child
     return pid
 
 
@@ -196,24 +220,26 @@ def in_child(work, *args: object, close: tuple[int, ...] = ()) -> int:
 def eat_memory(cgroup: Cgroup, report_fd: int) -> None:
     join(cgroup)
     hoard = []
-    for _ in range(4 * MEMORY_LIMIT_MIB):  # stop by ourselves if the limit failed to act
-        hoard.append(b"x" * MIB)  # b"x" * n writes every byte, so the memory is really used
-        os.write(report_fd, b".")  # one byte per MiB, for the parent to count
+    for _ in range(4 * MEMORY_LIMIT_MIB):  # stop if the limit failed to act
+        # b"x" * n writes every byte, so the memory is really used.
+        hoard.append(b"x" * MIB)
+        os.write(report_fd, b".")  # one byte per MiB, for the parent
 
 
 def fork_bomb(cgroup: Cgroup, report_fd: int, wait_fd: int) -> None:
     join(cgroup)
     forked, error = 0, "none"
     try:
-        while forked < 10 * PIDS_LIMIT:  # stop by ourselves if the limit failed to act
-            if os.fork() == 0:  # a new process that waits for the parent to say stop
+        while forked < 10 * PIDS_LIMIT:  # stop if the limit failed to act
+            if os.fork() == 0:
+                # A new process: it waits until the lab closes the pipe.
                 try:
                     os.close(report_fd)
-                    os.read(wait_fd, 1)  # returns when the lab closes the pipe (or dies)
+                    os.read(wait_fd, 1)
                 finally:
                     os._exit(0)
             forked += 1
-    except BlockingIOError as exc:  # fork() failed with EAGAIN: the pids limit
+    except BlockingIOError as exc:  # fork() failed with EAGAIN: the limit
         error = exc.strerror
     os.write(report_fd, f"{forked} {error}\n".encode())
     os.read(wait_fd, 1)  # stay alive while the parent reads the counters
@@ -227,53 +253,52 @@ def read_all(fd: int) -> bytes:
         return pipe.read()
 
 
+def refuse(why: str) -> int:
+    print(
+        f"cgroup_limits: {why}; run: sudo python3 scripts/cgroup_limits.py",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main() -> int:
     if sys.platform != "linux" or os.geteuid() != 0:
-        print(
-            "cgroup_limits: needs Linux and root to create cgroups; "
-            "run: sudo python3 scripts/cgroup_limits.py",
-            file=sys.stderr,
-        )
-        return 2
+        return refuse("needs Linux and root to create cgroups")
     name = f"lab-cgroup-limits-{os.getpid()}"
-    cgroup = find_cgroup(
-        Path("/proc/self/mountinfo").read_text(), Path("/proc/self/cgroup").read_text(), name
-    )
+    mountinfo = Path("/proc/self/mountinfo").read_text()
+    cgroup = find_cgroup(mountinfo, Path("/proc/self/cgroup").read_text(), name)
     if isinstance(cgroup, str):
-        print(
-            f"cgroup_limits: {cgroup}; run on a Linux host: sudo python3 scripts/cgroup_limits.py",
-            file=sys.stderr,
-        )
-        return 2
+        return refuse(cgroup)
     if cgroup.version == 2:
-        print(f"cgroup v2 here: one tree at {cgroup.memory.parent}, as on most current systems.")
+        print(f"cgroup v2 here: one tree at {cgroup.memory.parent}.")
     else:
-        print("cgroup v1 here: a tree per controller (memory and pids each have their own).")
-    print(
-        f"Made the cgroup {name}: memory limit {MEMORY_LIMIT_MIB} MiB (no swap), "
-        f"at most {PIDS_LIMIT} processes."
-    )
+        print("cgroup v1 here: a tree per controller (memory, pids, ...).")
+    mib, most = MEMORY_LIMIT_MIB, PIDS_LIMIT
+    print(f"Made the cgroup {name}.")
+    print(f"Its limits: {mib} MiB of memory (no swap), {most} processes.")
     print()
     create(cgroup)
     wait_w = None
     try:
         checkpoint("created")
-        print("1. A child in the cgroup allocates memory, 1 MiB at a time, without end.")
+        print("1. A child in the cgroup allocates memory, 1 MiB at a time.")
         report_r, report_w = os.pipe()
         pid = in_child(eat_memory, cgroup, report_w, close=(report_r,))
         os.close(report_w)
         allocated = len(read_all(report_r))
         _, status = os.waitpid(pid, 0)
-        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-        how = "killed by SIGKILL" if killed else f"not killed (status {status})"
+        killed = os.WIFSIGNALED(status)
+        killed = killed and os.WTERMSIG(status) == signal.SIGKILL
+        how = "killed by SIGKILL" if killed else f"not killed ({status})"
         print(f"   It was {how} after allocating about {allocated} MiB.")
         memory = show_counters(cgroup, "memory")
         print()
 
-        print("2. A child in the cgroup forks as fast as it can (a fork bomb).")
+        print("2. A child in the cgroup forks as fast as it can: a fork bomb.")
         report_r, report_w = os.pipe()
         wait_r, wait_w = os.pipe()
-        pid = in_child(fork_bomb, cgroup, report_w, wait_r, close=(report_r, wait_w))
+        close = (report_r, wait_w)
+        pid = in_child(fork_bomb, cgroup, report_w, wait_r, close=close)
         os.close(report_w)
         os.close(wait_r)
         with os.fdopen(report_r) as pipe:
@@ -281,23 +306,27 @@ def main() -> int:
         print(f"   fork() failed after {forked} new processes: {error}.")
         checkpoint("forked")
         pids = show_counters(cgroup, "pids")
-        os.close(wait_w)  # every process of the bomb is waiting on this pipe: they all exit
+        # Every process of the bomb waits on this pipe: closing it ends them.
+        os.close(wait_w)
         wait_w = None
         os.waitpid(pid, 0)
-    finally:  # on success, failure or Ctrl-C: no process, no cgroup left behind
+    finally:  # on success, failure or Ctrl-C: no process, no cgroup left
         if wait_w is not None:
             os.close(wait_w)
         remove(cgroup)
     print()
-    print("Removed the cgroup. The limits were never part of a container: they are")
-    print("cgroup files the kernel enforces on whatever processes you put in the cgroup.")
-    held = killed and (memory["oom_kill"] or 0) >= 1 and (pids["max"] or 0) >= 1
-    held = held and int(forked) == PIDS_LIMIT - 1  # the bomb itself is the 16th process
-    return 0 if held else 1
+    print("Removed the cgroup. The limits were never part of a container:")
+    print("they are cgroup files that the kernel enforces on whatever")
+    print("processes you put in the cgroup.")
+    oom_killed = (memory["oom_kill"] or 0) >= 1
+    # The bomb itself is the 16th process in the cgroup.
+    stopped = (pids["max"] or 0) >= 1 and int(forked) == PIDS_LIMIT - 1
+    return 0 if killed and oom_killed and stopped else 1
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on `kill` as on Ctrl-C
+    # Clean up on `kill` as on Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:

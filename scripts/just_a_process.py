@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Just a process: a "container" is an ordinary process that the kernel shows a smaller world.
+"""Just a process: a container is a process the kernel shows a smaller world.
 
-A child starts in new UTS, PID and mount namespaces. Inside, it is PID 1 with its own
-hostname and its own /proc. From the host it is a plain entry in /proc with a normal PID:
-its NSpid line shows both numbers, its /proc/PID/ns links differ from the host's, and the
-host stops it with a signal like any other process.
+A child starts in new UTS, PID and mount namespaces. Inside, it is PID 1 with
+its own hostname and its own /proc. From the host it is a plain entry in
+/proc with a normal PID: its NSpid line shows both numbers, its /proc/PID/ns
+links differ from the host's, and the host stops it with a signal like any
+other process.
 
-Run it: sudo python3 scripts/just_a_process.py   (Linux, Python 3.11+, standard library only)
+Run it: sudo python3 scripts/just_a_process.py
+(Linux, Python 3.11+, standard library only)
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import socket
 import sys
 import time
 
-# From <sched.h> and <sys/mount.h>. Python 3.11 has no os.unshare (3.12 does), so we call libc.
+# From <sched.h> and <sys/mount.h>. Python 3.11 has no os.unshare (3.12 has),
+# so we call the C library directly.
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWPID = 0x00020000, 0x04000000, 0x20000000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
 PR_SET_PDEATHSIG = 1
@@ -29,14 +32,15 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 
 def call(name: str, *args: object) -> None:
-    """Call a libc function; turn its -1 and errno into an OSError naming it."""
+    """Call a libc function; turn its -1 and errno into an OSError."""
     if getattr(libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
 
 
 def require_sys_admin(lab: str, why: str) -> None:
-    """Exit 2 with one line when we lack CAP_SYS_ADMIN (not root, or root in a locked-down box)."""
+    """Exit 2 with one line when we lack CAP_SYS_ADMIN: not root, or root
+    in a locked-down container."""
     cap_eff = 0
     if sys.platform == "linux":
         with open("/proc/self/status") as f:
@@ -51,7 +55,8 @@ def require_sys_admin(lab: str, why: str) -> None:
 
 
 def checkpoint(name: str) -> None:
-    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here, then check cleanup."""
+    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here,
+    then check that it cleaned up."""
     if os.environ.get("LAB_FAIL_AT") == name:
         raise RuntimeError(f"failing on purpose at {name!r} (LAB_FAIL_AT)")
     if os.environ.get("LAB_PAUSE_AT") == name:
@@ -61,16 +66,20 @@ def checkpoint(name: str) -> None:
 
 # --8<-- [start:inside]
 def child(report_fd: int, wait_fd: int) -> None:
-    """Inside: own hostname, own /proc; report what we see, then wait for the host."""
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the lab dies, the kernel kills us too
+    """Inside: own hostname, own /proc; report, then wait for the host."""
+    # If the lab dies, the kernel kills us too.
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     call("unshare", CLONE_NEWUTS | CLONE_NEWNS)
     socket.sethostname("just-a-process")
-    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)  # our mounts never reach the host
-    call("mount", b"proc", b"/proc", b"proc", 0, None)  # a /proc that lists our namespace only
+    # Make every mount private, so what we mount never reaches the host...
+    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
+    # ...then mount a /proc that lists our own PID namespace only.
+    call("mount", b"proc", b"/proc", b"proc", 0, None)
     pids = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
     seen = {"pid": os.getpid(), "hostname": socket.gethostname(), "pids": pids}
     os.write(report_fd, json.dumps(seen).encode() + b"\n")
-    os.read(wait_fd, 1)  # block until the host is done (SIGTERM will not end this; see below)
+    # Block until the host is done with us (SIGTERM will not end this).
+    os.read(wait_fd, 1)
 
 
 # --8<-- [end:inside]
@@ -81,13 +90,17 @@ def look_from_host(pid: int) -> None:
     """Outside: the same process, seen through the host's /proc."""
     with open(f"/proc/{pid}/status") as f:
         status = dict(line.split(":", 1) for line in f)
+    parent, nspid = status["PPid"].strip(), " ".join(status["NSpid"].split())
     print("Outside, the host sees an ordinary process:")
-    print(f"  /proc/{pid}  exists: PID {pid}, parent PID {status['PPid'].strip()} (this lab)")
-    print(f"  NSpid        {' '.join(status['NSpid'].split())}  (PID on the host, PID inside)")
+    print(f"  /proc/{pid}  exists: PID {pid}, child of PID {parent} (the lab)")
+    print(f"  NSpid        {nspid}  (its PID on the host, then inside)")
     print(f"  hostname     {socket.gethostname()}  (the host's, unchanged)")
     print(f"  namespaces, /proc/{pid}/ns/* against the host's /proc/self/ns/*:")
-    for ns in (n for n in NAMESPACES if os.path.exists(f"/proc/self/ns/{n}")):
-        theirs, ours = os.readlink(f"/proc/{pid}/ns/{ns}"), os.readlink(f"/proc/self/ns/{ns}")
+    for ns in NAMESPACES:
+        if not os.path.exists(f"/proc/self/ns/{ns}"):
+            continue  # an older kernel without this kind of namespace
+        theirs = os.readlink(f"/proc/{pid}/ns/{ns}")
+        ours = os.readlink(f"/proc/self/ns/{ns}")
         verdict = "NEW" if theirs != ours else "shared with the host"
         print(f"    {ns:<7} {theirs:<20} {verdict}")
 
@@ -99,7 +112,8 @@ def main() -> int:
     require_sys_admin("just_a_process", "to create namespaces")
     report_r, report_w = os.pipe()
     wait_r, wait_w = os.pipe()
-    # unshare(CLONE_NEWPID) moves no one: it makes our next child PID 1 of a new PID namespace.
+    # unshare(CLONE_NEWPID) moves no one: it makes our next child PID 1 of
+    # a new PID namespace.
     call("unshare", CLONE_NEWPID)
     pid = os.fork()
     if pid == 0:
@@ -122,15 +136,17 @@ def main() -> int:
         with os.fdopen(report_r) as pipe:
             line = pipe.readline()
         if not line:
-            print("just_a_process: the child failed before reporting", file=sys.stderr)
+            print("just_a_process: the child failed early", file=sys.stderr)
             return 1
         inside = json.loads(line)
-        print("Started a child in new UTS, PID and mount namespaces; it mounted its own /proc.")
+        pids = " ".join(map(str, inside["pids"]))
+        print("Started a child in new UTS, PID and mount namespaces;")
+        print("it mounted a /proc of its own.")
         print()
         print("Inside, the child sees:")
-        print(f"  its PID                 {inside['pid']}")
-        print(f"  its hostname            {inside['hostname']}")
-        print(f"  PIDs in its /proc       {' '.join(map(str, inside['pids']))}  (only itself)")
+        print(f"  its PID            {inside['pid']}")
+        print(f"  its hostname       {inside['hostname']}")
+        print(f"  PIDs in its /proc  {pids}  (only itself)")
         print()
         look_from_host(pid)
         checkpoint("outside")
@@ -142,22 +158,25 @@ def main() -> int:
         exited, status = os.waitpid(pid, os.WNOHANG)
         ignored_term = exited == 0
         if ignored_term:
-            print("  SIGTERM  still running: the kernel drops signals sent to a namespace's PID 1")
-            print("           unless it has a handler, which is why `docker stop` waits 10 s")
+            print("  SIGTERM  still running: the kernel drops signals sent to")
+            print("           a namespace's PID 1 unless it has a handler,")
+            print("           which is why `docker stop` waits 10 s")
             os.kill(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
-            print("  SIGKILL  gone: no process can ignore SIGKILL, PID 1 included")
+            print("  SIGKILL  gone: no process can ignore it, PID 1 included")
         reaped = True
         # --8<-- [end:stop]
-        killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-        ok = ignored_term and killed and inside["pid"] == 1 and inside["pids"] == [1]
+        killed = os.WIFSIGNALED(status)
+        killed = killed and os.WTERMSIG(status) == signal.SIGKILL
+        inside_ok = inside["pid"] == 1 and inside["pids"] == [1]
         print()
-        print("One process, two views: a container is a process the host lists, inspects, kills.")
-        return 0 if ok else 1
+        print("One process, two views: a container is a process that the host")
+        print("can list, inspect and kill.")
+        return 0 if ignored_term and killed and inside_ok else 1
     finally:  # on success, failure or Ctrl-C: no child outlives the lab
         os.close(wait_w)
         if not reaped:
-            with contextlib.suppress(ProcessLookupError, ChildProcessError):  # already gone
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
 

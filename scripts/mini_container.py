@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""A container in one file: a root filesystem, namespaces, pivot_root, /proc and cgroups.
+"""A container in one file: root filesystem, namespaces, pivot_root, cgroups.
 
-This is what a container runtime does, minus the polish: unpack a root filesystem (here
-Debian's static busybox), make a cgroup with limits, start a process in new namespaces,
-swap its root for ours, mount a /proc, and run a command. Read it top to bottom.
+This is what a container runtime does, minus the polish: unpack a root
+filesystem (here Debian's static busybox), make a cgroup with limits, start
+a process in new namespaces, swap its root directory for ours, mount /proc
+and run a command. Read it top to bottom.
 
-Run it: sudo python3 scripts/mini_container.py   (needs busybox-static: apt install busybox-static)
+Run it: sudo python3 scripts/mini_container.py
+(Linux, Python 3.11+, standard library; sudo apt install busybox-static)
 """
 
 from __future__ import annotations
@@ -26,28 +28,33 @@ from pathlib import Path
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH, PR_SET_PDEATHSIG = 0x1000, 0x4000, 0x40000, 2, 1
-SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)  # no libc wrapper
+MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 0x1000, 0x4000, 0x40000, 2
+PR_SET_PDEATHSIG = 1
+# pivot_root has no C library wrapper: we make the system call by number.
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
 libc = ctypes.CDLL(None, use_errno=True)
-INSIDE = """\
+# The command the container runs: a busybox shell script.
+INSIDE = r"""
 echo "hostname    $(hostname)"
 echo "my PID      $$"
 echo "kernel      $(uname -r)  (the host's: there is no other)"
 echo "files in /  $(cd / && echo *)"
-echo "network     $(awk -F: 'NR > 2 { sub(/ +/, "", $1); print $1 }' /proc/net/dev)  (loopback)"
-echo "cgroup      $(grep mini-container /proc/self/cgroup | xargs)"
+echo "network     $(sed -n 's/^ *\([^:]*\):.*/\1/p' /proc/net/dev)  (loopback)"
+grep mini-container /proc/self/cgroup | sed 's/^/cgroup      /'
 ps -o pid,user,comm
 """
 
 
 def call(name: str, *args: object) -> None:
+    """Call a libc function; turn its -1 and errno into an OSError."""
     if getattr(libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
 
 
 def checkpoint(name: str) -> None:
-    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here, then check cleanup."""
+    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here,
+    then check that it cleaned up."""
     if os.environ.get("LAB_FAIL_AT") == name:
         raise RuntimeError(f"failing on purpose at {name!r} (LAB_FAIL_AT)")
     if os.environ.get("LAB_PAUSE_AT") == name:
@@ -56,68 +63,86 @@ def checkpoint(name: str) -> None:
 
 
 def is_static(path: Path) -> bool:
-    """A static ELF binary has no PT_INTERP (dynamic loader) header, so it runs in an empty root."""
+    """A static program needs no dynamic loader (no PT_INTERP header in the
+    ELF file), so it runs in an otherwise empty root filesystem."""
     data = path.read_bytes()
-    if data[:5] != b"\x7fELF\x02":  # not a 64-bit ELF binary
+    if data[:5] != b"\x7fELF\x02":  # not a 64-bit ELF program
         return False
-    (phoff,) = struct.unpack_from("<Q", data, 32)  # where the program headers start
+    (start,) = struct.unpack_from("<Q", data, 32)  # the program headers
     size, count = struct.unpack_from("<HH", data, 54)
-    return all(struct.unpack_from("<I", data, phoff + i * size)[0] != 3 for i in range(count))
+    types = [
+        struct.unpack_from("<I", data, start + i * size)[0]
+        for i in range(count)
+    ]
+    return 3 not in types  # 3 is PT_INTERP
 
 
 def make_rootfs(busybox: Path, rootfs: Path) -> None:
-    """The "image": busybox, a link per command it provides, a user, and our script."""
+    """The "image": busybox, a link per busybox command, a user, a script."""
     for d in ("bin", "etc", "proc", "tmp"):
         (rootfs / d).mkdir(parents=True)
     shutil.copy2(busybox, rootfs / "bin/busybox")
-    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True).stdout.split()
-    for applet in applets:
-        if applet != "busybox":
-            (rootfs / "bin" / applet).symlink_to("busybox")
+    listing = subprocess.run(
+        [busybox, "--list"], capture_output=True, text=True
+    )
+    for command in listing.stdout.split():
+        if command != "busybox":
+            (rootfs / "bin" / command).symlink_to("busybox")
     (rootfs / "etc/passwd").write_text("root:x:0:0:root:/:/bin/sh\n")
     (rootfs / "etc/inside.sh").write_text(INSIDE)
 
 
 def cgroup_limits(name: str) -> dict[Path, str]:
-    """Limit files to write: one cgroup on v2; on v1 one per controller, under our own cgroup."""
+    """The limit files to write: one cgroup on cgroup v2; on v1, one in each
+    controller's tree, under our own cgroup there."""
     root = Path("/sys/fs/cgroup")
     v2 = root / "cgroup.controllers"
     if v2.exists() and "memory" in v2.read_text().split():
-        return {root / name / "memory.max": "64M", root / name / "pids.max": "32"}
-    own = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():  # "4:memory:/user.slice"
+        return {
+            root / name / "memory.max": "64M",
+            root / name / "pids.max": "32",
+        }
+    own = {}  # controller -> our cgroup, from lines like "4:memory:/user.slice"
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
         own.update(dict.fromkeys(controllers.split(","), path.strip("/")))
-    return {
-        root / "memory" / own["memory"] / name / "memory.limit_in_bytes": "64M",
-        root / "pids" / own["pids"] / name / "pids.max": "32",
-    }
+    memory = root / "memory" / own["memory"] / name
+    pids = root / "pids" / own["pids"] / name
+    return {memory / "memory.limit_in_bytes": "64M", pids / "pids.max": "32"}
 
 
 def container(rootfs: Path, cgroup: list[Path]) -> None:
-    """The child: join the cgroup, new namespaces, then PID 1 swaps root and runs the command."""
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the lab dies, the kernel kills us too
-    for path in cgroup:
-        (path / "cgroup.procs").write_text(str(os.getpid()))  # our children are born in it
-    call("unshare", CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID)
-    init = os.fork()  # the first child in the new PID namespace is its PID 1
+    """The child: join the cgroup, unshare namespaces; then PID 1 of the new
+    PID namespace swaps its root directory and runs the command."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # die if the lab dies
+    for path in cgroup:  # our children will be born in the cgroup
+        (path / "cgroup.procs").write_text(str(os.getpid()))
+    flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET
+    call("unshare", flags | CLONE_NEWPID)
+    init = os.fork()  # the first child in a new PID namespace is its PID 1
     if init:
         os._exit(os.waitstatus_to_exitcode(os.waitpid(init, 0)[1]))
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     socket.sethostname("mini")
-    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)  # nothing we mount reaches the host
-    call("mount", bytes(rootfs), bytes(rootfs), None, MS_BIND | MS_REC, None)  # a mount point
+    # Make every mount private, so nothing we mount reaches the host.
+    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
+    # pivot_root wants the new root to be a mount point: bind it on itself.
+    call("mount", bytes(rootfs), bytes(rootfs), None, MS_BIND | MS_REC, None)
     os.chdir(rootfs)
-    call("syscall", SYS_PIVOT_ROOT, b".", b".")  # rootfs becomes /, the old root stacks on it...
-    call("umount2", b".", MNT_DETACH)  # ...and we detach it: the host's files are out of reach
+    # rootfs becomes /, and the old root is stacked on top of it...
+    call("syscall", SYS_PIVOT_ROOT, b".", b".")
+    # ...until we detach it: the host's files are out of reach.
+    call("umount2", b".", MNT_DETACH)
     os.chdir("/")
     call("mount", b"proc", b"/proc", b"proc", 0, None)
     checkpoint("inside")
-    os.execve("/bin/sh", ["sh", "/etc/inside.sh"], {"PATH": "/bin", "HOME": "/"})
+    env = {"PATH": "/bin", "HOME": "/"}
+    os.execve("/bin/sh", ["sh", "/etc/inside.sh"], env)
 
 
 def remove_cgroup(path: Path) -> None:
-    """Kill what is left in the cgroup, then remove it (rmdir fails with EBUSY until empty)."""
+    """Kill what is left in the cgroup, then remove it: rmdir fails with
+    EBUSY until the cgroup is empty."""
     for _ in range(100):
         if not path.exists():
             return
@@ -132,10 +157,11 @@ def remove_cgroup(path: Path) -> None:
 
 def main() -> int:
     busybox = Path(shutil.which("busybox") or "/bin/busybox")
+    static = busybox.exists() and is_static(busybox)
     needs = {
         "Linux": sys.platform == "linux",
         "root": os.geteuid() == 0,
-        "a static busybox (apt install busybox-static)": busybox.exists() and is_static(busybox),
+        "a static busybox (apt install busybox-static)": static,
     }
     if missing := [what for what, ok in needs.items() if not ok]:
         print(
@@ -149,13 +175,16 @@ def main() -> int:
     cgroup = sorted({file.parent for file in limits})
     try:
         make_rootfs(busybox, workdir / "rootfs")
-        for file, value in limits.items():  # mkdir makes a cgroup; writing a file sets a limit
+        for file, value in limits.items():  # mkdir makes a cgroup...
             file.parent.mkdir(exist_ok=True)
-            file.write_text(value)
-        print(f"Root filesystem: {len(os.listdir(workdir / 'rootfs/bin'))} commands from busybox.")
+            file.write_text(value)  # ...and writing a file sets a limit
+        commands = len(os.listdir(workdir / "rootfs/bin"))
+        print(f"Root filesystem: {commands} commands from busybox.")
         print("cgroup: memory limit 64 MiB, at most 32 processes.")
-        print("Starting /etc/inside.sh in new mount, UTS, IPC, network and PID namespaces:")
-        print("--- inside the container ---", flush=True)  # flush before fork, or it prints twice
+        print("Running /etc/inside.sh in new mount, UTS, IPC, network and PID")
+        print("namespaces, after pivot_root into the new root filesystem:")
+        # Flush before fork, or the child prints our buffered lines again.
+        print("--- inside the container ---", flush=True)
         pid = os.fork()
         if pid == 0:
             try:
@@ -163,16 +192,17 @@ def main() -> int:
             except Exception as exc:
                 print(f"mini_container: {exc}", file=sys.stderr)
             finally:
-                os._exit(1)  # only reached if exec failed
+                os._exit(1)  # only reached if the command could not start
         try:
             code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        except BaseException:  # Ctrl-C: stop the container (if still there) before cleaning up
+        except BaseException:  # Ctrl-C: stop the container, then clean up
             with contextlib.suppress(ProcessLookupError, ChildProcessError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
             raise
         print("--- back on the host ---")
-        print(f"The container exited with code {code}; removing its cgroup and root filesystem.")
+        print(f"The container exited with code {code}.")
+        print("Removed its cgroup and its root filesystem.")
         return 0 if code == 0 else 1
     finally:  # on success, failure or Ctrl-C
         for path in cgroup:
@@ -181,7 +211,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on `kill` as on Ctrl-C
+    # Clean up on `kill` as on Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Same kernel: a process in new namespaces still runs on the host's kernel.
 
-A child gets its own hostname, its own PID numbering, its own mounts and network,
-then asks the kernel what it is running on: the answer is the host's kernel, byte
-for byte. A container has no kernel of its own; a virtual machine boots one.
+A child gets its own hostname, PID numbering, mounts and network, then asks
+the kernel what it runs on: the answer is the host's kernel, byte for byte.
+A container has no kernel of its own; a virtual machine boots one.
 
-Run it: sudo python3 scripts/same_kernel.py   (Linux, Python 3.11+, standard library only)
+Run it: sudo python3 scripts/same_kernel.py
+(Linux, Python 3.11+, standard library only)
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import socket
 import sys
 import time
 
-# From <sched.h> and <sys/mount.h>. Python 3.11 has no os.unshare (3.12 does), so we call libc.
+# From <sched.h> and <sys/mount.h>. Python 3.11 has no os.unshare (3.12 has),
+# so we call the C library directly.
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
@@ -34,7 +36,8 @@ def call(name: str, *args: object) -> None:
 
 
 def require_sys_admin(lab: str, why: str) -> None:
-    """Exit 2 with one line when we lack CAP_SYS_ADMIN (not root, or root in a locked-down box)."""
+    """Exit 2 with one line when we lack CAP_SYS_ADMIN: not root, or root
+    in a locked-down container."""
     cap_eff = 0
     if sys.platform == "linux":
         with open("/proc/self/status") as f:
@@ -49,7 +52,8 @@ def require_sys_admin(lab: str, why: str) -> None:
 
 
 def checkpoint(name: str) -> None:
-    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here, then check cleanup."""
+    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here,
+    then check that it cleaned up."""
     if os.environ.get("LAB_FAIL_AT") == name:
         raise RuntimeError(f"failing on purpose at {name!r} (LAB_FAIL_AT)")
     if os.environ.get("LAB_PAUSE_AT") == name:
@@ -70,12 +74,16 @@ def kernel_facts() -> dict[str, object]:
 
 # --8<-- [start:child]
 def child(report_fd: int) -> None:
-    """Runs in the child: new namespaces, a hostname and a /proc of its own, then report."""
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the lab dies, the kernel kills us too
+    """In the child: new namespaces, own hostname, own /proc; then report."""
+    # If the lab dies, the kernel kills us too.
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     call("unshare", CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET)
-    socket.sethostname("same-kernel-lab")  # only this UTS namespace sees the new name
-    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)  # our mounts never reach the host
-    call("mount", b"proc", b"/proc", b"proc", 0, None)  # a /proc for our own PID namespace
+    # Only our new UTS namespace sees this name.
+    socket.sethostname("same-kernel-lab")
+    # Make every mount private, so what we mount never reaches the host...
+    call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
+    # ...then mount a /proc that belongs to our own PID namespace.
+    call("mount", b"proc", b"/proc", b"proc", 0, None)
     checkpoint("inside")
     os.write(report_fd, json.dumps(kernel_facts()).encode())
 
@@ -87,7 +95,8 @@ def main() -> int:
     require_sys_admin("same_kernel", "to create namespaces")
     host = kernel_facts()
     read_fd, write_fd = os.pipe()
-    # unshare(CLONE_NEWPID) moves no one: it makes our next child PID 1 of a new PID namespace.
+    # unshare(CLONE_NEWPID) moves no one: it makes our next child PID 1 of
+    # a new PID namespace.
     call("unshare", CLONE_NEWPID)
     pid = os.fork()
     if pid == 0:
@@ -111,7 +120,7 @@ def main() -> int:
         _, status = os.waitpid(pid, 0)
     if not report:
         code = os.waitstatus_to_exitcode(status)
-        print(f"same_kernel: the child failed (exit code {code})", file=sys.stderr)
+        print(f"same_kernel: the child failed (code {code})", file=sys.stderr)
         return 1
     inside = json.loads(report)
 
@@ -126,15 +135,16 @@ def main() -> int:
     print(f"  hostname        {inside['hostname']:<18} <- its own")
     print(f"  PID             {inside['pid']:<18} <- its own numbering")
     print(f"  kernel release  {inside['release']:<18} <- the host's")
-    same = "the same text as the host's" if inside["version"] == host["version"] else "DIFFERENT"
+    same_version = inside["version"] == host["version"]
+    same = "the same text as the host's" if same_version else "DIFFERENT"
     print(f"  /proc/version   {same}")
     print()
-    if inside["release"] != host["release"] or inside["version"] != host["version"]:
+    if inside["release"] != host["release"] or not same_version:
         print("FAILED: the child saw a different kernel.")
         return 1
-    print("The namespaces changed what the child sees, not what it runs on: one kernel,")
-    print("the host's. A container cannot bring its own kernel (or another OS); a VM can,")
-    print("because it boots one.")
+    print("The namespaces changed what the child sees, not what it runs on:")
+    print("one kernel, the host's. A container cannot bring its own kernel")
+    print("(or another OS); a VM can, because it boots one.")
     return 0
 
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Volumes outlive containers: back up the volume, not the container.
 
-A container's filesystem is an overlay: the image's read-only layer below, a writable
-layer on top that is deleted with the container. A volume is a host directory mounted
-into it. We write to both, remove the container and start a new one from the same image:
-only the volume's data is still there. Then we back the volume up with tar and restore it.
+A container's filesystem is an overlay: the image's read-only layer below, a
+writable layer on top that is deleted with the container. A volume is a host
+directory mounted into it. We write to both, remove the container and start
+a new one from the same image: only the volume's data is still there. Then
+we back the volume up with tar and restore it.
 
-Run it: sudo python3 scripts/volumes_outlive.py   (Linux, Python 3.11+, standard library only)
+Run it: sudo python3 scripts/volumes_outlive.py
+(Linux, Python 3.11+, standard library only)
 """
 
 from __future__ import annotations
@@ -25,23 +27,33 @@ import time
 from pathlib import Path
 
 CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 0x1000, 0x4000, 0x40000
+MNT_DETACH = 2
 libc = ctypes.CDLL(None, use_errno=True)
 
 
 def call(name: str, *args: object) -> None:
-    """Call a libc function; turn its -1 and errno into an OSError naming it."""
+    """Call a libc function; turn its -1 and errno into an OSError."""
     if getattr(libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
 
 
 def checkpoint(name: str) -> None:
-    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here, then check cleanup."""
+    """Tests set LAB_FAIL_AT or LAB_PAUSE_AT to break or pause the lab here,
+    then check that it cleaned up."""
     if os.environ.get("LAB_FAIL_AT") == name:
         raise RuntimeError(f"failing on purpose at {name!r} (LAB_FAIL_AT)")
     if os.environ.get("LAB_PAUSE_AT") == name:
         print(f"paused at {name!r} (LAB_PAUSE_AT)", file=sys.stderr, flush=True)
         time.sleep(60)
+
+
+def refuse(why: str) -> int:
+    print(
+        f"volumes_outlive: {why}; run: sudo python3 scripts/volumes_outlive.py",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def sha256(path: Path) -> str:
@@ -50,7 +62,7 @@ def sha256(path: Path) -> str:
 
 # --8<-- [start:containers]
 class Containers:
-    """Start and remove overlay "containers" of one image with one volume, under `root`."""
+    """Start and remove overlay "containers" of one image, with one volume."""
 
     def __init__(self, root: Path) -> None:
         self.root, self.mounts = root, []
@@ -59,17 +71,23 @@ class Containers:
         layer = self.root / name
         for part in ("upper", "work", "merged"):
             (layer / part).mkdir(parents=True)
-        merged = layer / "merged"
-        lower, upper, work = self.root / "image", layer / "upper", layer / "work"
+        lower, upper = self.root / "image", layer / "upper"
+        merged, work = layer / "merged", layer / "work"
+        # The image below, the writable layer above: one merged view.
         options = f"lowerdir={lower},upperdir={upper},workdir={work}"
-        call("mount", b"overlay", bytes(merged), b"overlay", 0, options.encode())
+        call(
+            "mount", b"overlay", bytes(merged), b"overlay", 0, options.encode()
+        )
         self.mounts.append(merged)
-        call("mount", bytes(self.root / "volume"), bytes(merged / "data"), None, MS_BIND, None)
+        # The volume: a host directory, bind-mounted over /data.
+        volume, data = bytes(self.root / "volume"), bytes(merged / "data")
+        call("mount", volume, data, None, MS_BIND, None)
         self.mounts.append(merged / "data")
         return merged
 
     def remove(self, name: str) -> None:
-        """What `docker rm` does to the files: unmount, then delete the writable layer."""
+        """What removing a container does to its files: unmount them, then
+        delete its writable layer."""
         while self.mounts and self.mounts[-1].is_relative_to(self.root / name):
             call("umount2", bytes(self.mounts.pop()), 0)
         shutil.rmtree(self.root / name)
@@ -78,45 +96,56 @@ class Containers:
 # --8<-- [end:containers]
 
 
+def describe(upper: Path) -> None:
+    """List a writable layer, spotting overlayfs whiteouts."""
+    for path in sorted(upper.rglob("*")):
+        info = path.lstat()
+        if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
+            kind = 'a "whiteout": a 0,0 device hiding the image\'s file'
+        elif path.is_dir():
+            kind = "a directory"
+        else:
+            kind = f"a file, {info.st_size} bytes"
+        print(f"    {path.relative_to(upper)}: {kind}")
+
+
 def main() -> int:
-    status = Path("/proc/self/status").read_text() if sys.platform == "linux" else "CapEff: 0"
-    if not int(status.split("CapEff:")[1].split()[0], 16) & (1 << 21):  # CAP_SYS_ADMIN
-        print(
-            "volumes_outlive: needs Linux and root (CAP_SYS_ADMIN) to mount; "
-            "run: sudo python3 scripts/volumes_outlive.py",
-            file=sys.stderr,
-        )
-        return 2
-    # A mount namespace of our own: the host never sees our mounts, and if we die they vanish.
+    status = "CapEff: 0"
+    if sys.platform == "linux":
+        status = Path("/proc/self/status").read_text()
+    if not int(status.split("CapEff:")[1].split()[0], 16) & (1 << 21):
+        return refuse("needs Linux and root (CAP_SYS_ADMIN) to mount")
+    # A mount namespace of our own: the host never sees our mounts, and the
+    # kernel removes them if we die.
     call("unshare", CLONE_NEWNS)
     call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
     root = Path(tempfile.mkdtemp(prefix="volumes-outlive-"))
+    image, volume = root / "image", root / "volume"
     containers = Containers(root)
     try:
-        image, volume = root / "image", root / "volume"
         (image / "etc").mkdir(parents=True)
-        (image / "data").mkdir()  # where the volume goes, as a Dockerfile's VOLUME /data
-        (image / "etc/motd").write_text("Welcome. This file is part of the image.\n")
+        (image / "etc/motd").write_text("Welcome. This file is in the image.\n")
+        (image / "data").mkdir()  # where the volume goes: VOLUME /data
         volume.mkdir()
-        print("The image (read-only lower layer) holds etc/motd and an empty data/.")
+        try:
+            c1 = containers.start("container-1")
+        except OSError as exc:
+            if exc.errno == errno.ENODEV:  # no overlayfs in this kernel
+                return refuse("needs overlayfs (sudo modprobe overlay)")
+            raise
+        print("The image (a read-only lower layer) holds etc/motd and data/.")
         print()
 
         # --8<-- [start:story]
-        c1 = containers.start("container-1")
-        print("Container 1: the image + an empty writable layer, with the volume at /data.")
+        print("Container 1: image, new writable layer, the volume at /data.")
         (c1 / "data/orders.csv").write_text("1,coffee\n2,tea\n3,cake\n")
         (c1 / "tmp-cache.txt").write_text("scratch the app wrote\n")
         (c1 / "etc/motd").unlink()
-        print("  wrote /data/orders.csv, wrote /tmp-cache.txt, deleted /etc/motd")
+        print("  wrote /data/orders.csv and /tmp-cache.txt, deleted /etc/motd")
         print("  its writable layer now holds:")
-        for path in sorted((root / "container-1/upper").rglob("*")):
-            info = path.lstat()
-            if stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
-                kind = 'a "whiteout": a 0,0 device that hides the image\'s file'
-            else:
-                kind = "a directory" if path.is_dir() else f"a file, {info.st_size} bytes"
-            print(f"    {path.relative_to(root / 'container-1/upper')}: {kind}")
-        print(f"  the image's etc/motd is untouched: {(image / 'etc/motd').exists()}")
+        describe(root / "container-1/upper")
+        kept = (image / "etc/motd").exists()
+        print(f"  the image still has etc/motd: {kept}")
         checkpoint("running")
 
         containers.remove("container-1")
@@ -126,11 +155,13 @@ def main() -> int:
         print("Container 2, from the same image with the same volume:")
         for name, why in [
             ("etc/motd", "from the image"),
-            ("tmp-cache.txt", "it lived in container 1's writable layer"),
+            ("tmp-cache.txt", "it lived in container 1's layer"),
             ("data/orders.csv", "it lives in the volume"),
         ]:
-            print(f"  /{name:<16} {'present' if (c2 / name).exists() else 'gone':<8} ({why})")
-        survived = (c2 / "data/orders.csv").exists() and not (c2 / "tmp-cache.txt").exists()
+            found = "present" if (c2 / name).exists() else "gone"
+            print(f"  /{name:<16} {found:<8} ({why})")
+        survived = (c2 / "data/orders.csv").exists()
+        survived = survived and not (c2 / "tmp-cache.txt").exists()
         # --8<-- [end:story]
         print()
 
@@ -142,39 +173,36 @@ def main() -> int:
         print(f"  volume-backup.tar holds: {', '.join(before)}")
         for path in volume.iterdir():
             path.unlink()
-        print("  deleted the volume's files (a lost disk, say); container 2 sees:", end=" ")
-        print(sorted(p.name for p in (c2 / "data").iterdir()))
+        left = sorted(p.name for p in (c2 / "data").iterdir())
+        print(f"  deleted the volume's files (a lost disk, say); /data: {left}")
         with tarfile.open(root / "volume-backup.tar") as tar:
-            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # 3.11.4+
+            # filter="data" refuses odd members; Python 3.11.4+ has it.
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
             tar.extractall(volume, **safe)
         after = {p.name: sha256(p) for p in sorted(volume.iterdir())}
         for name, digest in after.items():
-            verdict = "same as before" if before.get(name) == digest else "DIFFERENT"
-            print(f"  restored {name}: sha256 {digest[:16]}... {verdict}")
-        print(f"  container 2 sees /data/orders.csv again: {(c2 / 'data/orders.csv').exists()}")
+            same = (
+                "same as before" if before.get(name) == digest else "DIFFERENT"
+            )
+            print(f"  restored {name}: sha256 {digest[:16]}... {same}")
+        back = (c2 / "data/orders.csv").exists()
+        print(f"  container 2 sees /data/orders.csv again: {back}")
         # --8<-- [end:backup]
         containers.remove("container-2")
-    except OSError as exc:
-        if exc.errno == errno.ENODEV:  # no overlay filesystem in this kernel
-            print(
-                "volumes_outlive: needs overlayfs (sudo modprobe overlay); "
-                "run: sudo python3 scripts/volumes_outlive.py",
-                file=sys.stderr,
-            )
-            return 2
-        raise
-    finally:  # on success, failure or Ctrl-C: unmount in reverse order, delete everything
+    finally:  # on success, failure or Ctrl-C: unmount, delete everything
         for mount in reversed(containers.mounts):
-            call("umount2", bytes(mount), 2)  # MNT_DETACH
+            call("umount2", bytes(mount), MNT_DETACH)
         shutil.rmtree(root)
     print()
-    print("The container's own changes died with it; the volume's data lived on and came")
-    print("back from a plain tar file. Containers are disposable; state belongs in volumes.")
+    print("The container's own changes died with it; the volume's data lived")
+    print("on and came back from a plain tar file. Containers are disposable;")
+    print("state belongs in volumes.")
     return 0 if survived and before == after else 1
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on `kill` as on Ctrl-C
+    # Clean up on `kill` as on Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
