@@ -32,6 +32,7 @@ SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then build strictly and run every check"
+	@echo "make labs    run every lab of the See it yourself page for real (as root)"
 	@echo "make build   strict build into site/"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
 	@echo "make linkcheck  check every external link (weekly in CI; skips without network)"
@@ -107,3 +108,17 @@ bench: setup-test
 
 clean:
 	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)
+
+# The labs of the "See it yourself" page, run for real: as root (`sudo make labs`), with the
+# machine's python3, since they need only the standard library. Runs all, fails if any failed.
+LABS := same_kernel just_a_process cgroup_limits mini_container volumes_outlive \
+	immutable_layers startup_cost
+.PHONY: labs
+labs:
+	@failed=""; for lab in $(LABS); do \
+		echo "=== python3 scripts/$$lab.py"; \
+		python3 scripts/$$lab.py || failed="$$failed $$lab"; \
+		echo; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make labs: failed:$$failed"; exit 1; fi; \
+	echo "make labs: all $(words $(LABS)) labs held"
