@@ -71,7 +71,7 @@ def test_budgets_pick_the_worst_page_and_figure() -> None:
             "faq/": {"gzip_without_figures": 151 * KB},
         },
         "figures": {"a": {"gzip": 3 * KB}, "b": {"gzip": 39 * KB}},
-        "builds": {"cold": {"median": 4.0}, "warm": {"median": 1.0}},
+        "builds": {"wall": {"cold": {"median": 4.0}, "warm": {"median": 1.0}}},
         "edits": {"markdown": {"median": 1.2}},
     }
     found = {b.name.split(" (")[0]: b for b in run.budgets(results)}
