@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
-from labkit import Lab, assert_matches_page, assert_one_line_refusal
+from labkit import Lab, assert_one_line_refusal, page_output, scratch_dir
 
 LAB = "just_a_process"
 pytestmark = pytest.mark.timeout(120)
@@ -17,6 +18,13 @@ RULES = [
     (r"(\w+):\[\d+\] *", r"\1:[<inode>] "),
     (r"^(  hostname +)\S+", r"\1<host>"),
 ]
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    """The lab, run from a scratch directory that must be empty again afterwards."""
+    with scratch_dir() as scratch:
+        yield Lab(LAB, scratch)
 
 
 def test_one_process_two_views_and_output_matches_page(lab: Lab) -> None:
@@ -33,7 +41,8 @@ def test_one_process_two_views_and_output_matches_page(lab: Lab) -> None:
     assert {ns for ns, v in verdicts.items() if v == "NEW"} == {"mnt", "pid", "uts"}
     assert {"net", "ipc", "user", "cgroup"} <= verdicts.keys()
     assert "SIGTERM  still running" in out and "SIGKILL  gone" in out
-    assert_matches_page(LAB, out, RULES)
+    shown, expected = page_output(LAB, out, RULES)
+    assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
 def test_injected_failure_while_the_child_runs_leaves_nothing_behind(lab: Lab) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 
 import pytest
-from labkit import Lab, assert_matches_page, assert_one_line_refusal
+from labkit import Lab, assert_one_line_refusal, page_output, scratch_dir
 
 LAB = "same_kernel"
 pytestmark = pytest.mark.timeout(120)
@@ -20,6 +21,13 @@ RULES = [
 ]
 
 
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    """The lab, run from a scratch directory that must be empty again afterwards."""
+    with scratch_dir() as scratch:
+        yield Lab(LAB, scratch)
+
+
 def test_kernel_inside_is_the_hosts_and_output_matches_page(lab: Lab) -> None:
     result = lab.run()
     assert result.returncode == 0, result.stderr
@@ -31,7 +39,8 @@ def test_kernel_inside_is_the_hosts_and_output_matches_page(lab: Lab) -> None:
     assert re.search(r"^  PID +1 +<- its own numbering$", result.stdout, re.MULTILINE)
     assert re.search(r"^  hostname +same-kernel-lab +<- its own$", result.stdout, re.MULTILINE)
     assert "  /proc/version   the same text as the host's\n" in result.stdout
-    assert_matches_page(LAB, result.stdout, RULES)
+    shown, expected = page_output(LAB, result.stdout, RULES)
+    assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
 def test_injected_failure_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:

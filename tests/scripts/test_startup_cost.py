@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_matches_page, assert_one_line_refusal, load
+from labkit import Lab, assert_one_line_refusal, load, page_output, scratch_dir
 
 LAB = "startup_cost"
 pytestmark = pytest.mark.timeout(120)
@@ -25,6 +26,13 @@ RULES = [
     (r"add -?\d+\.\d\d ms", "add <n> ms"),
 ]
 ROW = re.compile(r"^(.{32}) +(\d+) +(\d+\.\d\d) +(\d+\.\d\d) +(\d+\.\d\d)$", re.MULTILINE)
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    """The lab, run from a scratch directory that must be empty again afterwards."""
+    with scratch_dir() as scratch:
+        yield Lab(LAB, scratch)
 
 
 def rows(out: str) -> dict[str, tuple[int, float, float, float]]:
@@ -53,7 +61,8 @@ def test_table_shape_with_few_runs_and_output_matches_page(lab: Lab) -> None:
         assert (label in table) != bool(skipped), f"{label}: measured or skipped, one line"
     if not docker_answers():
         assert re.search(r"^docker run --rm busybox true +skipped: no daemon answers", out, re.M)
-    assert_matches_page(LAB, out, RULES)
+    shown, expected = page_output(LAB, out, RULES)
+    assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
 def test_committed_run_is_a_full_run_with_its_date_and_machine() -> None:
