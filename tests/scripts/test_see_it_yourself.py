@@ -9,6 +9,8 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from labkit import OUTPUT, REPO
 
+# The shared strict build (built_site) may happen in this module's first test.
+pytestmark = pytest.mark.timeout(300)
 PAGE = REPO / "docs" / "see-it-yourself.md"
 LABS = [
     "same_kernel",
