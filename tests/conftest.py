@@ -6,12 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
+from playwright.sync_api import Browser, sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
@@ -75,6 +76,29 @@ def copy_project(dest: Path) -> Path:
     if (REPO / ".cache").exists():
         (dest / ".cache").symlink_to(REPO / ".cache")
     return dest
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download does not work here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run; each test opens its own context.
+
+    Playwright's sync API allows one instance per thread, so every test that drives a browser
+    shares this one rather than starting its own.
+    """
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -22,16 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import SITE_PATH
-from playwright.sync_api import Browser, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download does not work here
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCHEMES = {"light": "default", "dark": "slate"}  # prefers-color-scheme -> Material's scheme
 
 
@@ -94,12 +85,3 @@ def site_url(built_site: Path) -> Iterator[str]:
     """The built site, served from 127.0.0.1 for the whole session; the home page's URL."""
     with serve(built_site) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session; each test opens its own context."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

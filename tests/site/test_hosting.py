@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 from conftest import SITE_PATH, _top_level_setting, report
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
 SITE_URL = _top_level_setting("site_url")
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1"}
@@ -32,13 +32,6 @@ FETCHED_RELS = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "m
 FETCHED_TAGS = {"script", "img", "source", "iframe", "audio", "video", "embed", "object", "track"}
 # CSS is not HTML: its url() tokens are simple enough for a pattern (quotes optional).
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def _pages(site: Path) -> list[Path]:
@@ -233,7 +226,7 @@ def static_servers(
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", ["sub-path", "root"])
 def test_every_page_loads_completely_from_a_plain_static_server(
-    built_site: Path, static_servers: dict[str, str], layout: str
+    built_site: Path, static_servers: dict[str, str], layout: str, browser: Browser
 ) -> None:
     base = static_servers[layout]
     origin = base[: base.index("/", len("http://"))]
@@ -243,11 +236,8 @@ def test_every_page_loads_completely_from_a_plain_static_server(
         if p.name != "404.html"
     ]
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
+    context = browser.new_context()
+    try:
         current = [""]
         search_index_loaded: list[str] = []
 
@@ -269,7 +259,8 @@ def test_every_page_loads_completely_from_a_plain_static_server(
             current[0] = path
             page.goto(base + path, wait_until="load")
             page.wait_for_load_state("networkidle")
-        browser.close()
+    finally:
+        context.close()
     assert not problems, f"served at the {layout}:\n" + "\n".join(problems)
     # The theme's JavaScript builds the search index URL from the page's relative base.
     assert search_index_loaded, f"served at the {layout}, no page loaded the search index"

@@ -21,16 +21,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, SITE_NAME, SITE_PATH, mkdocs_env
-from playwright.sync_api import sync_playwright
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
+from playwright.sync_api import Browser
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -110,18 +101,19 @@ def test_serve_answers_with_site_title(served_copy: tuple[str, Path]) -> None:
     assert title is not None and SITE_NAME in title.get_text(), title
 
 
-def test_markdown_edit_reloads_the_open_page(served_copy: tuple[str, Path]) -> None:
+def test_markdown_edit_reloads_the_open_page(
+    served_copy: tuple[str, Path], browser: Browser
+) -> None:
     base, project = served_copy
     marker = f"Live reload marker {time.time_ns()}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(base + "architectures/")
-            page.wait_for_load_state("load")
-            page_md = project / "docs" / "architectures.md"
-            page_md.write_text(page_md.read_text() + f"\n{marker}\n")
-            # The test never navigates again: only live reload can bring the marker in.
-            page.get_by_text(marker).wait_for(timeout=5_000)
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(base + "architectures/")
+        page.wait_for_load_state("load")
+        page_md = project / "docs" / "architectures.md"
+        page_md.write_text(page_md.read_text() + f"\n{marker}\n")
+        # The test never navigates again: only live reload can bring the marker in.
+        page.get_by_text(marker).wait_for(timeout=5_000)
+    finally:
+        context.close()
