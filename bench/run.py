@@ -70,6 +70,10 @@ class BenchError(Exception):
     """Something bench needs did not work; the message says what and what to do."""
 
 
+class LighthouseUnscored(BenchError):
+    """A Lighthouse run that produced no score for some category; worth running again."""
+
+
 def log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
@@ -512,6 +516,7 @@ def lighthouse_once(url: str, preset: str, out: Path) -> dict[str, Any]:
     ]
     if preset == "desktop":
         command.append("--preset=desktop")
+    out.unlink(missing_ok=True)
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     if result.returncode != 0 or not out.exists():
@@ -519,8 +524,18 @@ def lighthouse_once(url: str, preset: str, out: Path) -> dict[str, Any]:
     report = json.loads(out.read_text())
     if report.get("runtimeError"):
         raise BenchError(f"lighthouse could not audit {url}: {report['runtimeError']}")
-    scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
     audits = report["audits"]
+    unscored = [c for c in CATEGORIES if report["categories"][c]["score"] is None]
+    if unscored:
+        # A weighted audit errored (a trace Lighthouse could not read): no score, so run again.
+        reasons = sorted(
+            f"{ref['id']}: {audits[ref['id']].get('errorMessage', 'no score')}"
+            for category in unscored
+            for ref in report["categories"][category]["auditRefs"]
+            if ref["weight"] > 0 and audits[ref["id"]].get("score") is None
+        )
+        raise LighthouseUnscored(f"{url} ({preset}): no {', '.join(unscored)} score: {reasons}")
+    scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
     failing = sorted(
         {
             f"{category}: {ref['id']}"
@@ -550,21 +565,31 @@ def lighthouse_once(url: str, preset: str, out: Path) -> dict[str, Any]:
     }
 
 
+def lighthouse_scored(url: str, preset: str, work: Path, attempts: int = 3) -> dict[str, Any]:
+    """One scored Lighthouse run; an unscored run is retried, and each retry is counted."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return {**lighthouse_once(url, preset, work / "lh.json"), "retries": attempt - 1}
+        except LighthouseUnscored as error:
+            log(f"lighthouse attempt {attempt} of {attempts}: {error}")
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def bench_lighthouse(url: str, pages: list[str], work: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for page_path in pages:
         for preset in ("mobile", "desktop"):
             log(f"lighthouse /{page_path} {preset}: {RUNS} runs")
-            runs = [
-                lighthouse_once(url + page_path, preset, work / f"lh-{preset}-{run}.json")
-                for run in range(RUNS)
-            ]
+            runs = [lighthouse_scored(url + page_path, preset, work) for _ in range(RUNS)]
             entry: dict[str, Any] = {
                 key: summarise([r[key] for r in runs]) for key in [*CATEGORIES, "lcp", "tbt", "cls"]
             }
             entry["failing"] = sorted({a for r in runs for a in r["failing"]})
             entry["warnings"] = sorted({w for r in runs for w in r["warnings"]})
             entry["errored"] = sorted({a for r in runs for a in r["errored"]})
+            entry["retries"] = sum(r["retries"] for r in runs)
             results.setdefault(page_path, {})[preset] = entry
     return results
 
@@ -618,7 +643,7 @@ def budgets(results: dict[str, Any]) -> list[Budget]:
     return found
 
 
-def tables(results: dict[str, Any]) -> str:
+def tables(results: dict[str, Any], checked: list[Budget]) -> str:
     v = results["versions"]
     load = " -> ".join(f"{minute:.1f}" for minute, *_ in results["load"])
     out = [
@@ -741,11 +766,14 @@ def tables(results: dict[str, Any]) -> str:
         found = sorted({item for entry in entries for item in entry[key]})
         if found:
             out.append(f"Lighthouse {what}: " + "; ".join(found))
+    retries = sum(entry["retries"] for entry in entries)
+    if retries:
+        out.append(f"Lighthouse runs repeated because they came back without a score: {retries}")
     out.append(
         format_table(
             "Budgets (issue 7)",
             ["budget", "limit", "measured", "verdict"],
-            [[b.name, b.limit, b.measured, verdict(b.met)] for b in results["budgets_checked"]],
+            [[b.name, b.limit, b.measured, verdict(b.met)] for b in checked],
         )
     )
     return "\n\n".join(out)
@@ -766,10 +794,20 @@ def versions() -> dict[str, str]:
     }
 
 
+def save(results: dict[str, Any]) -> None:
+    """Write what has been measured so far, so a failure late in the run keeps the rest."""
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def main() -> int:
     started = time.perf_counter()
     # Other work on the machine skews timings; the load average says how busy it was.
-    results: dict[str, Any] = {"runs": RUNS, "versions": versions(), "load": [os.getloadavg()]}
+    results: dict[str, Any] = {
+        "complete": False,
+        "runs": RUNS,
+        "versions": versions(),
+        "load": [os.getloadavg()],
+    }
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
         project = copy_project(work / "project")
@@ -778,7 +816,9 @@ def main() -> int:
         warm_cache.mkdir()
 
         results["builds"] = bench_builds(project, work, warm_cache)
+        save(results)
         results["edits"] = bench_edits(project, work, warm_cache, SITE_PATH)
+        save(results)
 
         site = work / "site"
         timed_build(project, site, warm_cache)
@@ -787,17 +827,17 @@ def main() -> int:
             pages = site_pages(site)
             log(f"first visits to {len(pages)} pages in Chromium")
             results["pages"] = first_visits(url, pages, SITE_PATH)
+            save(results)
             by_weight = sorted(pages[1:], key=lambda p: -results["pages"][p]["total_gzip"])
             audited = [pages[0], *by_weight[:2]]
             results["lighthouse"] = bench_lighthouse(url, audited, work)
     results["load"].append(os.getloadavg())
     checked = budgets(results)
-    results["budgets_checked"] = checked
-    text = tables(results)
-    results["budgets_checked"] = [b.as_dict() for b in checked]
+    results["budgets"] = [b.as_dict() for b in checked]
     results["seconds"] = round(time.perf_counter() - started, 1)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(text)
+    results["complete"] = True
+    save(results)
+    print(tables(results, checked))
     print(f"\nbench took {results['seconds']:.0f} s; results in {RESULTS.relative_to(REPO)}")
     return 0
 
