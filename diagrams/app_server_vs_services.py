@@ -4,6 +4,8 @@ from diagrams import Cluster, Edge, Node
 from diagrams.onprem.client import Users
 from diagrams.onprem.container import Docker
 
+from sitebuild.figure_kit import ARROW, BORDER, STEP, Fill, box
+
 TITLE = "An application server in a VM versus services in containers"
 ALT = (
     "Left: users reach one VM that runs one application server holding the orders, billing and "
@@ -27,16 +29,15 @@ DESCRIPTION = (
 DIRECTION = "TB"
 GRAPH_ATTR = {"nodesep": "0.15", "ranksep": "0.5"}
 
-FLOW = {"color": "#455A64", "arrowsize": "0.7"}
-
 
 def app_server(*modules: str) -> Node:
     """One process holding every module: drawn as one node, a table of its modules."""
     rows = "".join(
-        f'<TR><TD BGCOLOR="#C8E6C9" WIDTH="130" HEIGHT="28">{name}</TD></TR>' for name in modules
+        f'<TR><TD BGCOLOR="{Fill.GREEN}" WIDTH="130" HEIGHT="28">{name}</TD></TR>'
+        for name in modules
     )
     table = (
-        '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" COLOR="#546E7A" BGCOLOR="#F1F8E9">'
+        f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" COLOR="{BORDER}" BGCOLOR="#F1F8E9">'
         f"<TR><TD>Application server<BR/>(one process)</TD></TR>{rows}</TABLE>>"
     )
     return Node(table, shape="plain", fixedsize="false")
@@ -47,24 +48,15 @@ def draw() -> None:
         users = Users("users")
         with Cluster("VM", graph_attr={"bgcolor": "#FFFFFF"}):
             server = app_server("Orders", "Billing", "Accounts")
-        users >> Edge(label="all requests", fontsize="12", **FLOW) >> server
+        users >> Edge(label="all requests", **STEP) >> server
     with Cluster("Scale out: services in containers", graph_attr={"bgcolor": "#F5F7F8"}):
         users = Users("users")
-        balancer = Node(
-            "Load\nbalancer",
-            shape="box",
-            style="rounded,filled",
-            fillcolor="#FFE0B2",
-            color="#546E7A",
-            labelloc="c",
-            width="1.1",
-            height="0.8",
-        )
-        users >> Edge(**FLOW) >> balancer
+        balancer = box("Load\nbalancer", Fill.ORANGE, 1.1, 0.8)
+        users >> Edge(**ARROW) >> balancer
         for service, replicas in (("orders", 3), ("billing", 2), ("accounts", 1)):
             with Cluster(f"{service} × {replicas}", graph_attr={"bgcolor": "#FFFFFF"}):
                 containers = [Docker(service, height="1.1", width="0.8") for _ in range(replicas)]
-            balancer >> Edge(**FLOW) >> containers
+            balancer >> Edge(**ARROW) >> containers
 
 
 if __name__ == "__main__":

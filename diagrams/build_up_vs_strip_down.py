@@ -2,6 +2,8 @@
 
 from diagrams import Cluster, Edge, Node
 
+from sitebuild.figure_kit import PANEL, STEP, Fill, box
+
 TITLE = "Building an image up versus stripping a VM image down"
 ALT = (
     "Left, a container image built up from the bottom: a small base layer, then a runtime "
@@ -22,21 +24,6 @@ DESCRIPTION = (
 DIRECTION = "BT"  # first step at the bottom
 GRAPH_ATTR = {"nodesep": "0.5", "ranksep": "0.35"}
 
-STEP = {"color": "#455A64", "fontsize": "12", "arrowsize": "0.7"}
-
-
-def block(label: str, fill: str, width: float, height: float = 0.5) -> Node:
-    return Node(
-        label,
-        shape="box",
-        style="rounded,filled",
-        fillcolor=fill,
-        color="#546E7A",
-        labelloc="c",
-        width=str(width),
-        height=str(height),
-    )
-
 
 def origin(label: str) -> Node:
     return Node(
@@ -51,24 +38,24 @@ def origin(label: str) -> Node:
 
 
 def draw() -> None:
-    with Cluster("Container image: built up", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+    with Cluster("Container image: built up", graph_attr=PANEL):
         empty = origin("Empty (scratch)")
-        base = block("Base layer\n(distribution files, no kernel)", "#BBDEFB", 2.6, 0.7)
-        runtime = block("Runtime layer (Python)", "#FFF9C4", 2.6)
-        app = block("App layer (your code)", "#C8E6C9", 2.6)
+        base = box("Base layer\n(distribution files, no kernel)", Fill.BLUE, 2.6, 0.7)
+        runtime = box("Runtime layer (Python)", Fill.YELLOW, 2.6, 0.5)
+        app = box("App layer (your code)", Fill.GREEN, 2.6, 0.5)
         empty >> Edge(label="FROM debian:bookworm-slim", **STEP) >> base
         base >> Edge(label="RUN apt-get install python3", **STEP) >> runtime
         runtime >> Edge(label="COPY app.py", **STEP) >> app
-    with Cluster("VM image: stripped down", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+    with Cluster("VM image: stripped down", graph_attr=PANEL):
         installer = origin("OS installer")
-        full = block(
+        full = box(
             "Full OS install: kernel, drivers,\ninit, services, shell, tools, docs",
-            "#E1BEE7",
+            Fill.PURPLE,
             3.2,
             0.7,
         )
-        slim = block("Trimmed OS\n(still with its own kernel)", "#E1BEE7", 2.6, 0.7)
-        done = block("Trimmed OS + app", "#C8E6C9", 2.6)
+        slim = box("Trimmed OS\n(still with its own kernel)", Fill.PURPLE, 2.6, 0.7)
+        done = box("Trimmed OS + app", Fill.GREEN, 2.6, 0.5)
         installer >> Edge(label="install everything", **STEP) >> full
         full >> Edge(label="remove what the app\ndoes not need", **STEP) >> slim
         slim >> Edge(label="install the app", **STEP) >> done

@@ -3,6 +3,8 @@ and a cgroup."""
 
 from diagrams import Cluster, Edge, Node
 
+from sitebuild.figure_kit import ARROW, BORDER, Fill, box
+
 TITLE = "A container is a process on the host"
 ALT = (
     "The host's process tree: systemd, PID 1, starts sshd and containerd; sshd runs a login "
@@ -25,22 +27,12 @@ DESCRIPTION = (
 DIRECTION = "TB"  # a process tree, parents above children
 GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.35", "compound": "true"}
 
-PARENT = {"color": "#455A64", "arrowsize": "0.7"}
 ATTACH = {"color": "#1565C0", "style": "dashed", "arrowhead": "none"}
 
 
-def process(label: str, fill: str = "#ECEFF1") -> Node:
+def process(label: str, fill: str = Fill.PALE) -> Node:
     lines = label.count("\n") + 1
-    return Node(
-        label,
-        shape="box",
-        style="rounded,filled",
-        fillcolor=fill,
-        color="#546E7A",
-        labelloc="c",
-        width="1.7",
-        height=str(0.25 + 0.2 * lines),
-    )
+    return box(label, fill, 1.7, 0.25 + 0.2 * lines)
 
 
 def note(label: str, fill: str) -> Node:
@@ -49,7 +41,7 @@ def note(label: str, fill: str) -> Node:
         shape="note",
         style="filled",
         fillcolor=fill,
-        color="#546E7A",
+        color=BORDER,
         labelloc="c",
         width="2.3",
         height="0.9",
@@ -62,14 +54,14 @@ def draw() -> None:
         sshd = process("sshd\nPID 812")
         containerd = process("containerd\nPID 901")
         shim = process("containerd-shim\nPID 4230")
-        systemd >> Edge(**PARENT) >> [sshd, containerd]
-        sshd >> Edge(**PARENT) >> process("bash\nPID 3310")
-        containerd >> Edge(**PARENT) >> shim
+        systemd >> Edge(**ARROW) >> [sshd, containerd]
+        sshd >> Edge(**ARROW) >> process("bash\nPID 3310")
+        containerd >> Edge(**ARROW) >> shim
         container = Cluster("The container: these processes", graph_attr={"bgcolor": "#E8F5E9"})
         with container:
-            nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", "#C8E6C9")
-            worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", "#C8E6C9")
-        shim >> Edge(**PARENT) >> nginx >> Edge(**PARENT) >> worker
+            nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", Fill.GREEN)
+            worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", Fill.GREEN)
+        shim >> Edge(**ARROW) >> nginx >> Edge(**ARROW) >> worker
         namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", "#E3F2FD")
         cgroup = note("cgroup:\nmemory.max, cpu.max", "#FFF8E1")
         # ltail: the lines start at the container's border, as both apply to all its processes.

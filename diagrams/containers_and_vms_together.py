@@ -1,6 +1,8 @@
 """Figure 9: three ways containers and VMs work together."""
 
-from diagrams import Cluster, Edge, Node
+from diagrams import Cluster, Node
+
+from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
 
 TITLE = "Containers and VMs together"
 ALT = (
@@ -27,66 +29,44 @@ DESCRIPTION = (
 DIRECTION = "BT"  # infrastructure at the bottom, containers on top
 GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.15"}
 
-SMALL = {
-    "height": "1.0",
-    "width": "0.8",
-}  # docker icons, a little smaller than the default
-VM_STYLE = {"bgcolor": "#F3E5F5", "style": "rounded,dashed", "labelloc": "b"}
+VM = {**INNER, "bgcolor": "#F3E5F5"}  # a VM here is tinted like a guest OS
 
 
-def layer(label: str, fill: str, width: float, height: float = 0.45) -> Node:
-    return Node(
-        label,
-        shape="box",
-        style="rounded,filled",
-        fillcolor=fill,
-        color="#546E7A",
-        labelloc="c",
-        width=str(width),
-        height=str(height),
-    )
-
-
-def box(label: str = "container") -> Node:
-    return layer(label, "#C8E6C9", 1.0)
-
-
-def on(lower: Node, upper: Node, gap: int = 1) -> None:
-    """`upper` sits on `lower`; the edge orders them and is not drawn."""
-    lower >> Edge(style="invis", minlen=str(gap)) >> upper
+def container() -> Node:
+    return box("container", Fill.GREEN, 1.0)
 
 
 def draw() -> None:
     # Bottom to top: Docker Desktop, then the sandboxed runtimes, then the cloud, each panel
     # stacked on the one below so the figure stays narrow enough to read.
-    with Cluster("Docker Desktop", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        host_os = layer("macOS or Windows\n(docker CLI)", "#CFD8DC", 2.6, 0.6)
-        with Cluster("Linux VM", graph_attr=VM_STYLE):
-            desktop_kernel = layer("Linux kernel", "#BBDEFB", 2.2)
-            containers = [box(), box()]
+    with Cluster("Docker Desktop", graph_attr=PANEL):
+        host_os = box("macOS or Windows\n(docker CLI)", Fill.GREY, 2.6, 0.6)
+        with Cluster("Linux VM", graph_attr=VM):
+            desktop_kernel = box("Linux kernel", Fill.BLUE, 2.2)
+            containers = [container(), container()]
         on(host_os, desktop_kernel)
         for upper in containers:
             on(desktop_kernel, upper)
-    with Cluster("Sandboxed runtimes", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        host = layer("Host Linux kernel", "#BBDEFB", 5.0)
+    with Cluster("Sandboxed runtimes", graph_attr=PANEL):
+        host = box("Host Linux kernel", Fill.BLUE, 5.0)
         sandbox_top = []
         for name in ("Firecracker microVM", "Kata Containers VM"):
-            with Cluster(name, graph_attr=VM_STYLE):
-                guest = layer("Guest kernel", "#E1BEE7", 1.4)
-                sandbox_top.append(box())
+            with Cluster(name, graph_attr=VM):
+                guest = box("Guest kernel", Fill.PURPLE, 1.4)
+                sandbox_top.append(container())
             on(host, guest)
             on(guest, sandbox_top[-1])
-        with Cluster("gVisor", graph_attr={**VM_STYLE, "bgcolor": "#E0F2F1"}):
-            sentry = layer("Sentry\n(user-space kernel)", "#B2DFDB", 1.9, 0.6)
-            sandbox_top.append(box())
+        with Cluster("gVisor", graph_attr={**VM, "bgcolor": "#E0F2F1"}):
+            sentry = box("Sentry\n(user-space kernel)", Fill.TEAL, 1.9, 0.6)
+            sandbox_top.append(container())
         on(host, sentry)
         on(sentry, sandbox_top[-1])
-    with Cluster("Cloud: containers on VMs", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        hypervisor = layer("Provider's hypervisor", "#FFE0B2", 5.0)
+    with Cluster("Cloud: containers on VMs", graph_attr=PANEL):
+        hypervisor = box("Provider's hypervisor", Fill.ORANGE, 5.0)
         for n in (1, 2):
-            with Cluster(f"Cloud VM {n}", graph_attr=VM_STYLE):
-                kernel = layer("Linux kernel", "#BBDEFB", 2.2)
-                containers = [box(), box()]
+            with Cluster(f"Cloud VM {n}", graph_attr=VM):
+                kernel = box("Linux kernel", Fill.BLUE, 2.2)
+                containers = [container(), container()]
             on(hypervisor, kernel)
             for upper in containers:
                 on(kernel, upper)

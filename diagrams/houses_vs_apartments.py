@@ -2,6 +2,8 @@
 
 from diagrams import Cluster, Edge, Node
 
+from sitebuild.figure_kit import Fill, box
+
 TITLE = "Detached houses and an apartment building"
 ALT = (
     "Left: three detached houses, each with its own water, power and heating. Right: one "
@@ -36,26 +38,17 @@ def home(label: str, shape: str) -> Node:
     )
 
 
-def utilities(label: str, width: str) -> Node:
-    return Node(
-        label,
-        shape="box",
-        style="rounded,filled",
-        fillcolor="#BBDEFB",
-        color="#546E7A",
-        labelloc="c",
-        width=width,
-        height="0.6",
-    )
+def utilities(label: str, width: float) -> Node:
+    return box(label, Fill.BLUE, width, 0.6)
 
 
 def draw() -> None:
     with Cluster("Detached houses", graph_attr={"bgcolor": "#F1F8E9", "labelloc": "b"}):
         for _ in range(3):
-            own = utilities("Own water,\npower, heating", "1.5")
+            own = utilities("Own water,\npower, heating", 1.5)
             own >> Edge(**SUPPLY) >> home("House", "house")
     with Cluster("Apartment building", graph_attr={"bgcolor": "#ECEFF1", "labelloc": "b"}):
-        shared = utilities("Shared water, power, heating", "2.9")
+        shared = utilities("Shared water, power, heating", 2.9)
         ground = [home("Flat\n(own door)", "box") for _ in range(2)]
         upstairs = [home("Flat\n(own door)", "box") for _ in range(2)]
         for flat in ground:

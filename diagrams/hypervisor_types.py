@@ -1,6 +1,8 @@
 """Figure 2: where the hypervisor runs: on the hardware (type 1) or on a host OS (type 2)."""
 
-from diagrams import Cluster, Edge, Node
+from diagrams import Cluster, Node
+
+from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
 
 TITLE = "Type 1 and type 2 hypervisors"
 ALT = (
@@ -22,48 +24,33 @@ DIRECTION = "BT"  # bottom to top: hardware at the bottom
 GRAPH_ATTR = {"nodesep": "0.15", "ranksep": "0.15"}
 
 COLUMN = 1.1  # inches: one VM's width
-VM_STYLE = {"bgcolor": "#FFFFFF", "style": "rounded,dashed", "labelloc": "b"}
 
 
 def layer(label: str, fill: str, columns: int = 1) -> Node:
-    width = columns * COLUMN + (columns - 1) * 0.15 + (0.5 if columns > 1 else 0)
-    return Node(
-        label,
-        shape="box",
-        style="rounded,filled",
-        fillcolor=fill,
-        color="#546E7A",
-        labelloc="c",
-        width=str(width),
-        height="0.45",
-    )
-
-
-def on(lower: Node, upper: Node, gap: int = 1) -> None:
-    """`upper` sits on `lower`; the edge orders them and is not drawn."""
-    lower >> Edge(style="invis", minlen=str(gap)) >> upper
+    """A layer as wide as `columns` VMs side by side."""
+    return box(label, fill, columns * COLUMN + (columns - 1) * 0.15 + (0.5 if columns > 1 else 0))
 
 
 def vm(n: int, below: Node, gap: int = 1) -> None:
-    with Cluster(f"VM {n}", graph_attr=VM_STYLE):
-        guest, app = layer("Guest OS", "#E1BEE7"), layer(f"App {n}", "#C8E6C9")
+    with Cluster(f"VM {n}", graph_attr=INNER):
+        guest, app = layer("Guest OS", Fill.PURPLE), layer(f"App {n}", Fill.GREEN)
     on(below, guest, gap)
     on(guest, app)
 
 
 def draw() -> None:
-    with Cluster("Type 1: bare metal", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        hardware = layer("Hardware", "#CFD8DC", 3)
-        hypervisor = layer("Type 1 hypervisor\n(e.g. Xen, VMware ESXi, Hyper-V)", "#FFE0B2", 3)
+    with Cluster("Type 1: bare metal", graph_attr=PANEL):
+        hardware = layer("Hardware", Fill.GREY, 3)
+        hypervisor = layer("Type 1 hypervisor\n(e.g. Xen, VMware ESXi, Hyper-V)", Fill.ORANGE, 3)
         on(hardware, hypervisor)
         for n in (1, 2, 3):
             # One empty rank keeps these VMs level with the type 2 ones.
             vm(n, hypervisor, gap=2)
-    with Cluster("Type 2: hosted", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
-        hardware = layer("Hardware", "#CFD8DC", 3)
-        host = layer("Host OS (e.g. Windows, macOS, Linux)", "#BBDEFB", 3)
-        hypervisor = layer("Type 2 hypervisor\n(e.g. VirtualBox)", "#FFE0B2", 2)
-        other = layer("Other\nhost apps", "#C8E6C9")
+    with Cluster("Type 2: hosted", graph_attr=PANEL):
+        hardware = layer("Hardware", Fill.GREY, 3)
+        host = layer("Host OS (e.g. Windows, macOS, Linux)", Fill.BLUE, 3)
+        hypervisor = layer("Type 2 hypervisor\n(e.g. VirtualBox)", Fill.ORANGE, 2)
+        other = layer("Other\nhost apps", Fill.GREEN)
         on(hardware, host)
         on(host, hypervisor)
         on(host, other)

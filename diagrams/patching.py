@@ -5,6 +5,8 @@ from diagrams.onprem.compute import Server
 from diagrams.onprem.container import Docker
 from diagrams.programming.flowchart import Document
 
+from sitebuild.figure_kit import STEP
+
 TITLE = "Patching containers by replacing them, and a VM in place"
 ALT = (
     "Containers: 1, edit the Dockerfile to a patched base image; 2, build a new image tag, "
@@ -26,7 +28,6 @@ DESCRIPTION = (
 DIRECTION = "TB"
 GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.45"}
 
-STEP = {"color": "#455A64", "fontsize": "12", "arrowsize": "0.7"}
 ICON = {"width": "1.2", "height": "1.5"}
 ICON_2_LINES = {"width": "1.2", "height": "2.0"}  # room for a second line of label
 

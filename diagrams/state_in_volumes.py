@@ -4,6 +4,8 @@ from diagrams import Cluster, Edge, Node
 from diagrams.generic.storage import Storage
 from diagrams.onprem.container import Docker
 
+from sitebuild.figure_kit import BORDER, Fill
+
 TITLE = "State inside a VM versus state in volumes"
 ALT = (
     "Left, one VM whose single disk holds the OS, the app code, its config and its data, all "
@@ -33,17 +35,17 @@ def disk(*rows: tuple[str, str]) -> Node:
     cells = "".join(
         f'<TR><TD BGCOLOR="{fill}" WIDTH="150" HEIGHT="30">{text}</TD></TR>' for text, fill in rows
     )
-    table = f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="#546E7A">{cells}</TABLE>>'
+    table = f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" COLOR="{BORDER}">{cells}</TABLE>>'
     return Node(table, shape="plain", labelloc="c", fixedsize="false")
 
 
 def draw() -> None:
     with Cluster("VM: one disk holds everything", graph_attr={"bgcolor": "#F3E5F5"}):
         disk(
-            ("Operating system", "#E1BEE7"),
-            ("App code", "#C8E6C9"),
-            ("Config", "#FFF9C4"),
-            ("Data (state)", "#BBDEFB"),
+            ("Operating system", Fill.PURPLE),
+            ("App code", Fill.GREEN),
+            ("Config", Fill.YELLOW),
+            ("Data (state)", Fill.BLUE),
         )
     with Cluster("Containers: state lives in volumes", graph_attr={"bgcolor": "#F5F7F8"}):
         with Cluster("Containers (replaceable)", graph_attr={"bgcolor": "#FFFFFF"}):

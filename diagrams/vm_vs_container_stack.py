@@ -2,7 +2,9 @@
 
 import itertools
 
-from diagrams import Cluster, Edge, Node
+from diagrams import Cluster, Node
+
+from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
 
 TITLE = "A VM stack beside a container stack"
 ALT = (
@@ -28,68 +30,43 @@ COLUMN = 1.2  # inches: the width of one VM or container
 WIDE = 3 * COLUMN + 2 * 0.15 + 0.5  # three columns, the gaps, and the cluster margins
 
 
-def layer(label: str, fill: str, width: float = COLUMN) -> Node:
-    return Node(
-        label,
-        shape="box",
-        style="rounded,filled",
-        fillcolor=fill,
-        color="#546E7A",
-        labelloc="c",
-        width=str(width),
-        height="0.45",
-    )
-
-
 def stack(*layers: Node, gap: int = 1) -> None:
-    """Stack layers bottom to top; the edges only order them and are not drawn.
-    `gap` ranks between the first two layers (2 leaves an empty rank)."""
+    """Stack layers bottom to top; `gap` ranks between the first two (2 leaves an empty rank)."""
     for i, (lower, upper) in enumerate(itertools.pairwise(layers)):
-        lower >> Edge(style="invis", minlen=str(gap if i == 0 else 1)) >> upper
+        on(lower, upper, gap if i == 0 else 1)
 
 
 def draw() -> None:
-    with Cluster("Virtual machines", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+    with Cluster("Virtual machines", graph_attr=PANEL):
         base = [
-            layer("Hardware", "#CFD8DC", WIDE),
-            layer("Host OS", "#BBDEFB", WIDE),
-            layer("Hypervisor", "#FFE0B2", WIDE),
+            box("Hardware", Fill.GREY, WIDE),
+            box("Host OS", Fill.BLUE, WIDE),
+            box("Hypervisor", Fill.ORANGE, WIDE),
         ]
         stack(*base)
         for n in (1, 2, 3):
-            with Cluster(
-                f"VM {n}",
-                graph_attr={
-                    "bgcolor": "#FFFFFF",
-                    "style": "rounded,dashed",
-                    "labelloc": "b",
-                },
-            ):
+            with Cluster(f"VM {n}", graph_attr=INNER):
                 vm = [
-                    layer("Guest OS\n(own kernel)", "#E1BEE7"),
-                    layer("Bins/libs", "#FFF9C4"),
-                    layer(f"App {n}", "#C8E6C9"),
+                    box("Guest OS\n(own kernel)", Fill.PURPLE, COLUMN),
+                    box("Bins/libs", Fill.YELLOW, COLUMN),
+                    box(f"App {n}", Fill.GREEN, COLUMN),
                 ]
             stack(base[-1], *vm)
-    with Cluster("Containers", graph_attr={"bgcolor": "#F5F7F8", "labelloc": "b"}):
+    with Cluster("Containers", graph_attr=PANEL):
         base = [
-            layer("Hardware", "#CFD8DC", WIDE),
-            layer("Host OS (one kernel)", "#BBDEFB", WIDE),
-            layer("Container runtime", "#B2DFDB", WIDE),
+            box("Hardware", Fill.GREY, WIDE),
+            box("Host OS (one kernel)", Fill.BLUE, WIDE),
+            box("Container runtime", Fill.TEAL, WIDE),
         ]
         stack(*base)
         for n in (1, 2, 3):
-            with Cluster(
-                f"Container {n}",
-                graph_attr={
-                    "bgcolor": "#FFFFFF",
-                    "style": "rounded,dashed",
-                    "labelloc": "b",
-                },
-            ):
-                box = [layer("Bins/libs", "#FFF9C4"), layer(f"App {n}", "#C8E6C9")]
+            with Cluster(f"Container {n}", graph_attr=INNER):
+                container = [
+                    box("Bins/libs", Fill.YELLOW, COLUMN),
+                    box(f"App {n}", Fill.GREEN, COLUMN),
+                ]
             # No guest OS: the empty rank keeps bins/libs and apps level with the VMs' ones.
-            stack(base[-1], *box, gap=2)
+            stack(base[-1], *container, gap=2)
 
 
 if __name__ == "__main__":
