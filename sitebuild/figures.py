@@ -6,10 +6,10 @@ hooks/figures.py (a page's `[[figure NAME]]`), `python diagrams/NAME.py` and `ma
 (`python -m sitebuild.figures`).
 
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
-$FIGURE_CACHE_DIR), named by a hash of the script's bytes, the `diagrams` version, the Graphviz
-version and PIPELINE_VERSION. Entries are written to a temporary file and renamed, so a failure
-never leaves a partial one. Each render appends a line to renders.log there: the proof that a
-warm build renders nothing.
+$FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of sitebuild/figure_kit.py
+(which the scripts import), the `diagrams` version, the Graphviz version and PIPELINE_VERSION.
+Entries are written to a temporary file and renamed, so a failure never leaves a partial one.
+Each render appends a line to renders.log there: the proof that a warm build renders nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sitebuild import figure_draw, figure_graphviz, figure_svg
+from sitebuild import figure_draw, figure_graphviz, figure_kit, figure_svg
 
 # Bump when a change to this pipeline changes the bytes of a figure: it invalidates every entry.
 PIPELINE_VERSION = "2"
@@ -103,6 +103,8 @@ def cache_key(source: bytes) -> str:
         gv.metrics,
     ):
         h.update(part.encode() + b"\0")
+    # The kit the scripts import draws part of every figure: a change there must re-render.
+    h.update(Path(figure_kit.__file__).read_bytes() + b"\0")
     h.update(source)
     return h.hexdigest()
 

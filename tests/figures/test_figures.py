@@ -10,6 +10,7 @@ import ast
 import gzip
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -36,6 +37,7 @@ AGREED = {
     "container-is-a-process",
 }
 GZIP_BUDGET = 40_000  # bytes per figure, from the issue
+IGNORE_PYCACHE = shutil.ignore_patterns("__pycache__")
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +174,32 @@ def test_cache_renders_only_what_changed(tmp_path: Path, monkeypatch: pytest.Mon
     assert figures.renders - before == 4, "editing one script renders that figure only"
     log = (tmp_path / "cache" / figures.RENDER_LOG).read_text().splitlines()
     assert [line.split()[0] for line in log[3:]] == [figures.figure_name(edited)]
+
+
+def test_editing_the_figure_kit_rerenders_what_uses_it(tmp_path: Path) -> None:
+    """The scripts import sitebuild/figure_kit.py, so its bytes are part of every cache key."""
+    project = tmp_path / "project"
+    (project / "diagrams").mkdir(parents=True)
+    shutil.copytree(REPO / "sitebuild", project / "sitebuild", ignore=IGNORE_PYCACHE)
+    for name in ("hypervisor_types.py", "patching.py"):
+        shutil.copy2(REPO / "diagrams" / name, project / "diagrams" / name)
+    cache = tmp_path / "cache"
+
+    def render() -> list[str]:
+        """Render in a fresh process whose `sitebuild` is the copy (`-m` puts cwd first)."""
+        env = {**os.environ, figures.CACHE_ENV: str(cache)}
+        args = [sys.executable, "-m", "sitebuild.figures", "--out", str(tmp_path / "out")]
+        result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return [line.split()[0] for line in (cache / figures.RENDER_LOG).read_text().splitlines()]
+
+    assert sorted(render()) == ["hypervisor-types", "patching"]
+    assert len(render()) == 2, "a second run must render nothing"
+    kit = project / "sitebuild" / "figure_kit.py"
+    source = kit.read_text()
+    assert 'BORDER = "#546E7A"' in source
+    kit.write_text(source.replace('BORDER = "#546E7A"', 'BORDER = "#123456"'))
+    assert sorted(render()[2:]) == ["hypervisor-types", "patching"], "the kit changed: re-render"
+    boxes = ET.parse(tmp_path / "out" / "hypervisor-types.svg").getroot()
+    strokes = {e.get("stroke") for e in boxes.iter(f"{SVG}path")}
+    assert "#123456" in strokes, "the re-rendered figure draws with the edited kit"
