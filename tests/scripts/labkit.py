@@ -18,11 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "scripts" / "output"
@@ -160,9 +162,17 @@ class Lab:
         self.assert_clean(proc.pid, "after the run")
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
-    def interrupt_at(self, checkpoint: str, *args: str) -> tuple[int, str, HostState]:
+    def fail_at(self, checkpoint: str, *args: str) -> None:
+        """Make the lab fail on purpose at a checkpoint (LAB_FAIL_AT): it must exit 1 naming
+        it, and clean up (checked by run)."""
+        result = self.run(*args, env={"LAB_FAIL_AT": checkpoint})
+        assert result.returncode == 1, (result.returncode, result.stderr)
+        assert f"failing on purpose at '{checkpoint}'" in result.stderr, result.stderr
+
+    def interrupt_at(self, checkpoint: str, *args: str) -> HostState:
         """Pause the lab at a checkpoint, press Ctrl-C (SIGINT to its process group, as a
-        terminal does), and return its exit code, stderr and the host state while it was paused."""
+        terminal does): it must exit 130 and clean up. Returns the host state while it was
+        paused."""
         proc = subprocess.Popen(
             self.command(args, ()),
             cwd=self.cwd,
@@ -180,7 +190,8 @@ class Lab:
         finally:
             _kill_session(proc)
         self.assert_clean(proc.pid, "after Ctrl-C")
-        return proc.returncode, err, during
+        assert proc.returncode == 130, (proc.returncode, err)
+        return during
 
     def assert_clean(self, session: int, when: str) -> None:
         deadline = time.monotonic() + 5  # killed processes take a moment to be gone
@@ -215,6 +226,33 @@ def _read_until(proc: subprocess.Popen[str], marker: str) -> str:
         assert line, f"the lab ended before {marker!r}: {seen}"
         seen += line
     return seen
+
+
+def lab_fixture(name: str) -> Callable[[], Iterator[Lab]]:
+    """The `lab` fixture of one lab's test module: `lab = lab_fixture(LAB)`."""
+
+    @pytest.fixture
+    def lab() -> Iterator[Lab]:
+        """The lab, run from a scratch directory that must be empty again afterwards."""
+        with scratch_dir() as scratch:
+            yield Lab(name, scratch)
+
+    return lab
+
+
+def private_mounts(setup: str) -> list[str]:
+    """A `wrapper` for Lab.run: run `setup` (shell) in a mount namespace of its own, then the
+    lab in it, so what setup mounts or unmounts is seen by the lab and never by the host."""
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        setup + ' && exec "$0" "$@"',
+    ]
 
 
 @contextmanager

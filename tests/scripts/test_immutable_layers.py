@@ -6,22 +6,15 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labkit import Lab, load, page_output, scratch_dir
+from labkit import Lab, lab_fixture, load, page_output
 
 LAB = "immutable_layers"
+lab = lab_fixture(LAB)
 pytestmark = pytest.mark.timeout(120)
 immutable_layers = load(LAB)
-
-
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    """The lab, run from a scratch directory that must be empty again afterwards."""
-    with scratch_dir() as scratch:
-        yield Lab(LAB, scratch)
 
 
 def test_patch_gives_new_digests_and_output_matches_page(lab: Lab) -> None:
@@ -43,10 +36,8 @@ def test_needs_no_privilege_and_prints_the_same(lab: Lab) -> None:
 
 
 def test_injected_failure_and_ctrl_c_remove_the_image_store(lab: Lab) -> None:
-    result = lab.run(env={"LAB_FAIL_AT": "stored"})
-    assert result.returncode == 1 and "failing on purpose at 'stored'" in result.stderr
-    code, err, _ = lab.interrupt_at("stored")
-    assert code == 130, err
+    lab.fail_at("stored")
+    lab.interrupt_at("stored")
 
 
 def test_layer_is_a_plain_tar_and_deterministic() -> None:

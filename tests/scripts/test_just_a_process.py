@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, page_output, scratch_dir
+from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
 
 LAB = "just_a_process"
+lab = lab_fixture(LAB)
 pytestmark = pytest.mark.timeout(120)
 
 # What may differ from the committed run: host PIDs, namespace inode numbers, the host's name.
@@ -18,13 +18,6 @@ RULES = [
     (r"(\w+):\[\d+\] *", r"\1:[<inode>] "),
     (r"^(  hostname +)\S+", r"\1<host>"),
 ]
-
-
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    """The lab, run from a scratch directory that must be empty again afterwards."""
-    with scratch_dir() as scratch:
-        yield Lab(LAB, scratch)
 
 
 def test_one_process_two_views_and_output_matches_page(lab: Lab) -> None:
@@ -46,14 +39,11 @@ def test_one_process_two_views_and_output_matches_page(lab: Lab) -> None:
 
 
 def test_injected_failure_while_the_child_runs_leaves_nothing_behind(lab: Lab) -> None:
-    result = lab.run(env={"LAB_FAIL_AT": "outside"})
-    assert result.returncode == 1
-    assert "failing on purpose at 'outside'" in result.stderr
+    lab.fail_at("outside")
 
 
 def test_ctrl_c_while_the_child_runs_leaves_nothing_behind(lab: Lab) -> None:
-    code, err, during = lab.interrupt_at("outside")
-    assert code == 130, err
+    during = lab.interrupt_at("outside")
     during.assert_same_as(lab.before, "while the lab was paused")
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, page_output, scratch_dir
+from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
 
 LAB = "same_kernel"
+lab = lab_fixture(LAB)
 pytestmark = pytest.mark.timeout(120)
 
 # What may differ from the committed run: the host's name, our PID, the kernel.
@@ -19,13 +19,6 @@ RULES = [
     (r"^(  kernel release  )\S+ *", r"\1<release> "),
     (r"^(  /proc/version   )Linux version .*$", r"\1<version>"),
 ]
-
-
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    """The lab, run from a scratch directory that must be empty again afterwards."""
-    with scratch_dir() as scratch:
-        yield Lab(LAB, scratch)
 
 
 def test_kernel_inside_is_the_hosts_and_output_matches_page(lab: Lab) -> None:
@@ -44,14 +37,11 @@ def test_kernel_inside_is_the_hosts_and_output_matches_page(lab: Lab) -> None:
 
 
 def test_injected_failure_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:
-    result = lab.run(env={"LAB_FAIL_AT": "inside"})
-    assert result.returncode == 1
-    assert "failing on purpose at 'inside'" in result.stderr
+    lab.fail_at("inside")
 
 
 def test_ctrl_c_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:
-    code, err, during = lab.interrupt_at("inside")
-    assert code == 130, err
+    during = lab.interrupt_at("inside")
     # Even while it ran, the child's /proc mount stayed inside its own mount namespace.
     during.assert_same_as(lab.before, "while the lab was paused")
 

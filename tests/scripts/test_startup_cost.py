@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, load, page_output, scratch_dir
+from labkit import Lab, assert_one_line_refusal, lab_fixture, load, page_output, private_mounts
 
 LAB = "startup_cost"
+lab = lab_fixture(LAB)
 pytestmark = pytest.mark.timeout(120)
 startup_cost = load(LAB)
 RUNS = 5
@@ -26,13 +26,6 @@ RULES = [
     (r"add -?\d+\.\d\d ms", "add <n> ms"),
 ]
 ROW = re.compile(r"^(.{32}) +(\d+) +(\d+\.\d\d) +(\d+\.\d\d) +(\d+\.\d\d)$", re.MULTILINE)
-
-
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    """The lab, run from a scratch directory that must be empty again afterwards."""
-    with scratch_dir() as scratch:
-        yield Lab(LAB, scratch)
 
 
 def rows(out: str) -> dict[str, tuple[int, float, float, float]]:
@@ -84,13 +77,11 @@ def test_docker_row_is_measured_when_a_daemon_answers(lab: Lab, tmp_path: Path) 
 
 
 def test_ctrl_c_while_measuring_cleans_up(lab: Lab) -> None:
-    code, err, _ = lab.interrupt_at("measured", "--runs", str(RUNS))
-    assert code == 130, err
+    lab.interrupt_at("measured", "--runs", str(RUNS))
 
 
 def test_injected_failure_while_measuring_cleans_up(lab: Lab) -> None:
-    result = lab.run("--runs", str(RUNS), env={"LAB_FAIL_AT": "measured"})
-    assert result.returncode == 1 and "failing on purpose at 'measured'" in result.stderr
+    lab.fail_at("measured", "--runs", str(RUNS))
 
 
 def test_bad_runs_argument_is_refused_by_name(lab: Lab) -> None:
@@ -137,16 +128,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$kernel" ] && [ -n "$noreboot" ] && cp "$initrd" "$QEMU_SEEN/initrd.cpio"
 """
-FAKE_BOOT = [
-    "unshare",
-    "--mount",
-    "--propagation",
-    "private",
-    "--",
-    "sh",
-    "-c",
-    'mount -t tmpfs none /boot && echo k >"/boot/vmlinuz-$(uname -r)" && exec "$0" "$@"',
-]
+FAKE_BOOT = private_mounts('mount -t tmpfs none /boot && echo k >"/boot/vmlinuz-$(uname -r)"')
 
 
 def test_qemu_row_boots_the_host_kernel_with_a_busybox_initramfs(lab: Lab) -> None:

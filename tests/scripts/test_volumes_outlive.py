@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from labkit import Lab, assert_one_line_refusal, page_output, scratch_dir
+from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
 
 LAB = "volumes_outlive"
+lab = lab_fixture(LAB)
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    """The lab, run from a scratch directory that must be empty again afterwards."""
-    with scratch_dir() as scratch:
-        yield Lab(LAB, scratch)
 
 
 def test_only_the_volume_survives_and_output_matches_page(lab: Lab) -> None:
@@ -32,14 +24,11 @@ def test_only_the_volume_survives_and_output_matches_page(lab: Lab) -> None:
 
 
 def test_injected_failure_with_mounts_in_place_leaves_nothing_behind(lab: Lab) -> None:
-    result = lab.run(env={"LAB_FAIL_AT": "running"})
-    assert result.returncode == 1
-    assert "failing on purpose at 'running'" in result.stderr
+    lab.fail_at("running")
 
 
 def test_ctrl_c_with_mounts_in_place_leaves_nothing_behind(lab: Lab) -> None:
-    code, err, during = lab.interrupt_at("running")
-    assert code == 130, err
+    during = lab.interrupt_at("running")
     # The overlay and the bind mount live in the lab's own mount namespace: never on the host.
     during.assert_same_as(lab.before, "while the lab was paused")
 
