@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import resource
 import shutil
 import socket
@@ -292,6 +293,13 @@ def poll_until(url: str, marker: str, limit: float = 60, absent: str | None = No
     raise BenchError(f"{url} never showed the edit {marker or absent!r} within {limit:.0f} s")
 
 
+def settle() -> None:
+    """Pause between edits for a random 0.5-1 s. mkdocs serve notices changes by polling the
+    files every 0.5 s; a fixed pause would lock each edit to the same point of that cycle and
+    measure one lucky (or unlucky) delay instead of what an author meets on average."""
+    time.sleep(random.uniform(0.5, 1.0))
+
+
 def rebuild_times(serve_log: Path) -> list[float]:
     """Seconds of each build mkdocs serve logged ("Documentation built in 0.52 seconds")."""
     found = []
@@ -350,7 +358,7 @@ def bench_edits(project: Path, work: Path, warm_cache: Path, site_path: str) -> 
             marker = f"bench-edit-{os.getpid()}-{run}"
             page.write_text(f"{original}\n\n{marker}\n")
             samples.append(poll_until(base, marker))
-            time.sleep(0.5)
+            settle()
         rebuilds = rebuild_times(serve_log)[builds_before:]
         results["rebuild"] = summarise(rebuilds) if rebuilds else None
         page.write_text(original)
@@ -371,7 +379,7 @@ def bench_edits(project: Path, work: Path, warm_cache: Path, site_path: str) -> 
                 marker = f"{literal.value} {run}x"
                 script.write_text(replace_literal(source, literal, marker))
                 samples.append(poll_until(f"{base}figures/{name}.svg", marker))
-                time.sleep(0.5)
+                settle()
             script.write_text(source)
             poll_until(f"{base}figures/{name}.svg", "", absent=marker)
             results["diagram"] = {"figure": name, "label": literal.value, **summarise(samples)}
@@ -799,6 +807,15 @@ def save(results: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
+@contextlib.contextmanager
+def stage(results: dict[str, Any], name: str) -> Iterator[None]:
+    """Time one stage of the bench, then save everything measured so far."""
+    start = time.perf_counter()
+    yield
+    results.setdefault("stage_seconds", {})[name] = round(time.perf_counter() - start, 1)
+    save(results)
+
+
 def main() -> int:
     started = time.perf_counter()
     # Other work on the machine skews timings; the load average says how busy it was.
@@ -815,22 +832,24 @@ def main() -> int:
         warm_cache = work / "warm-cache"
         warm_cache.mkdir()
 
-        results["builds"] = bench_builds(project, work, warm_cache)
-        save(results)
-        results["edits"] = bench_edits(project, work, warm_cache, SITE_PATH)
-        save(results)
+        with stage(results, "builds"):
+            results["builds"] = bench_builds(project, work, warm_cache)
+        with stage(results, "edits"):
+            results["edits"] = bench_edits(project, work, warm_cache, SITE_PATH)
 
         site = work / "site"
         timed_build(project, site, warm_cache)
         with nginx_serving(site, work, SITE_PATH) as url:
-            results["figures"] = bench_figures(project, work, url)
+            with stage(results, "figures"):
+                results["figures"] = bench_figures(project, work, url)
             pages = site_pages(site)
             log(f"first visits to {len(pages)} pages in Chromium")
-            results["pages"] = first_visits(url, pages, SITE_PATH)
-            save(results)
+            with stage(results, "first visits"):
+                results["pages"] = first_visits(url, pages, SITE_PATH)
             by_weight = sorted(pages[1:], key=lambda p: -results["pages"][p]["total_gzip"])
             audited = [pages[0], *by_weight[:2]]
-            results["lighthouse"] = bench_lighthouse(url, audited, work)
+            with stage(results, "lighthouse"):
+                results["lighthouse"] = bench_lighthouse(url, audited, work)
     results["load"].append(os.getloadavg())
     checked = budgets(results)
     results["budgets"] = [b.as_dict() for b in checked]
@@ -838,7 +857,8 @@ def main() -> int:
     results["complete"] = True
     save(results)
     print(tables(results, checked))
-    print(f"\nbench took {results['seconds']:.0f} s; results in {RESULTS.relative_to(REPO)}")
+    stages = ", ".join(f"{name} {sec:.0f} s" for name, sec in results["stage_seconds"].items())
+    print(f"\nbench took {results['seconds']:.0f} s ({stages}); results in bench/results.json")
     return 0
 
 
