@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Reproducible builds: MkDocs dates the sitemap (and its gzip header) from SOURCE_DATE_EPOCH, so
 # take it from the last commit, not the clock. Left unset outside a git checkout.
 ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
-SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null)
+SOURCE_DATE_EPOCH := $(shell git -c safe.directory='$(CURDIR)' log -1 --format=%ct 2>/dev/null)
 endif
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH

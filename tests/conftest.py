@@ -35,7 +35,8 @@ PROJECT_FILES += ["hooks"]  # MkDocs hooks: hooks/figures.py expands `[[figure N
 def last_commit_epoch() -> str:
     """Seconds since the epoch of the last commit: `make` exports it as SOURCE_DATE_EPOCH."""
     return subprocess.run(
-        ["git", "-C", str(REPO), "log", "-1", "--format=%ct"],
+        # safe.directory: `sudo make test` runs git as root in a checkout owned by someone else.
+        ["git", "-C", str(REPO), "-c", f"safe.directory={REPO}", "log", "-1", "--format=%ct"],
         capture_output=True,
         text=True,
         check=True,
