@@ -521,6 +521,9 @@ def lighthouse_once(url: str, preset: str, out: Path) -> dict[str, Any]:
         f"--output-path={out}",
         f"--only-categories={','.join(CATEGORIES)}",
         f"--chrome-flags={' '.join(CHROMIUM_FLAGS)}",
+        # The full-page screenshot feeds the HTML report only (no score), and costs seconds
+        # on long pages.
+        "--disable-full-page-screenshot",
     ]
     if preset == "desktop":
         command.append("--preset=desktop")
