@@ -235,6 +235,10 @@ def test_every_page_loads_completely_from_a_plain_static_server(
         for p in _pages(built_site)
         if p.name != "404.html"
     ]
+    if layout == "root":
+        # Relative URLs resolve the same way at any mount point, so at the root one page per
+        # directory depth proves the point; the sub-path run (the published layout) loads all.
+        pages = list({page.count("/"): page for page in sorted(pages, reverse=True)}.values())
     problems: list[str] = []
     context = browser.new_context()
     try:
