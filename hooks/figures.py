@@ -25,21 +25,31 @@ MARKER = re.compile(r"^(?P<indent>[ \t]*)\[\[figure[ \t]+(?P<name>[^\]\s]*)[ \t]
 FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 
 
-def _expand(figure: figures.Figure, src: str, anchor: str) -> list[str]:
+def _expand(figure: figures.Figure, src: str, anchor: str, first: bool) -> list[str]:
     attr = lambda text: html.escape(text, quote=True)  # noqa: E731
+    # The page's first figure is often its largest paint (the home page's is above the fold):
+    # lazy loading it delays LCP (measured by make bench), so only later figures wait.
+    loading = "eager" if first else "lazy"
     return [
         f'<figure class="figure" id="{anchor}">',
         f'<img src="{attr(src)}" alt="{attr(figure.alt)}" width="{figure.width}" '
-        f'height="{figure.height}" loading="lazy" decoding="async" '
+        f'height="{figure.height}" loading="{loading}" decoding="async" '
         f'data-title="{attr(figure.title)}" data-description="{attr(figure.caption)}">',
         f"<figcaption>{html.escape(figure.caption)}</figcaption>",
         "</figure>",
         "",
-        f'??? example "Source: {figure.script}"',
+        # Kept out of the search index, which every page downloads: the scripts' code was
+        # 43% of it (make bench), and a search for a figure finds its page by the caption.
+        # Raw <details> rather than `??? example`, so it can carry data-search-exclude;
+        # Material forgets an exclusion on a <div> when a nested <div> (the line numbers) closes.
+        '<details class="example" markdown="block" data-search-exclude="">',
+        f"<summary>Source: {figure.script}</summary>",
         "",
-        '    ```python linenums="1"',
-        f'    --8<-- "{figure.script}"',
-        "    ```",
+        '```python linenums="1"',
+        f'--8<-- "{figure.script}"',
+        "```",
+        "",
+        "</details>",
         "",
     ]
 
@@ -95,6 +105,6 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             n += 1
             anchor = f"figure-{name}-{n}"
         anchors.add(anchor)
-        lines = _expand(figure, src, anchor)
+        lines = _expand(figure, src, anchor, first=len(anchors) == 1)
         out.extend(marker["indent"] + text if text else "" for text in lines)
     return "\n".join(out)

@@ -51,14 +51,27 @@ def test_marker_becomes_figure_caption_and_source_block() -> None:
     assert '<img src="../../figures/patching.svg"' in out  # relative to sub/page/
     assert f'width="{patching.width}" height="{patching.height}"' in out
     assert f"<figcaption>{patching.caption}</figcaption>" in out
-    assert '??? example "Source: diagrams/patching.py"' in out
-    assert '    --8<-- "diagrams/patching.py"' in out
+    assert "<summary>Source: diagrams/patching.py</summary>" in out
+    assert '\n--8<-- "diagrams/patching.py"\n' in out
+    # The script's code stays out of the search index every page downloads.
+    assert '<details class="example" markdown="block" data-search-exclude="">' in out
     assert out.startswith("# Title\n\n") and out.endswith("\nAfter.\n")
 
 
 def test_a_figure_shown_twice_gets_two_ids() -> None:
     out = _expand("[[figure patching]]\n\n[[figure patching]]\n")
     assert 'id="figure-patching"' in out and 'id="figure-patching-2"' in out
+
+
+def test_only_the_first_figure_on_a_page_loads_eagerly() -> None:
+    # The first figure is often the page's largest paint; lazy loading it delays LCP.
+    out = _expand("[[figure patching]]\n\n[[figure houses-vs-apartments]]\n")
+    assert [
+        line.split('loading="')[1].split('"')[0] for line in out.splitlines() if "<img" in line
+    ] == [
+        "eager",
+        "lazy",
+    ]
 
 
 def test_markers_in_code_fences_stay_as_written() -> None:
