@@ -22,6 +22,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import SITE_PATH
+from playwright.sync_api import expect
+
+# CI shares 2 cores with builds and Java; Playwright's default 5 s wait for an expectation is
+# tight there (one unexplained failure seen under load), and a wait costs nothing when it passes.
+expect.set_options(timeout=15_000)
 
 SCHEMES = {"light": "default", "dark": "slate"}  # prefers-color-scheme -> Material's scheme
 
