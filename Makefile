@@ -58,7 +58,7 @@ $(VENV)/.installed: requirements.lock
 	@sitebuild/system_deps.sh venv
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-	@$(PY) -c 'import sysconfig; print("$(CURDIR)")' > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/vm_vs_container_repo.pth"
+	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/vm_vs_container_repo.pth"
 	@touch $@
 
 serve: setup
@@ -68,9 +68,7 @@ build: setup
 	$(MKDOCS) build --strict
 
 # Lint first (seconds), then pytest, so the site-checks summary is the last thing printed.
-test: setup-test
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: setup-test lint
 	$(PY) -m pytest
 
 # Every external URL on the site, politely (timeouts, retries, per-host rate limit, a cache in
@@ -111,8 +109,7 @@ clean:
 
 # The labs of the "See it yourself" page, run for real: as root (`sudo make labs`), with the
 # machine's python3, since they need only the standard library. Runs all, fails if any failed.
-LABS := same_kernel just_a_process cgroup_limits mini_container volumes_outlive \
-	immutable_layers startup_cost
+LABS := $(basename $(notdir $(wildcard scripts/*.py)))
 .PHONY: labs
 labs:
 	@failed=""; for lab in $(LABS); do \

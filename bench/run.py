@@ -47,19 +47,11 @@ from bench.stats import (
     times,
     verdict,
 )
-from tests.conftest import REPO, SITE_PATH, copy_project, mkdocs_env
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, SITE_PATH, copy_project, mkdocs_env
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 RESULTS = REPO / "bench" / "results.json"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM_FLAGS = ["--headless", *CHROMIUM_ARGS]  # Lighthouse starts Chromium itself
 LIGHTHOUSE = REPO / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -505,7 +497,7 @@ def first_visits(url: str, pages: list[str], site_path: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright  # imported late: only this step needs it
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS[1:])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             return {page: first_visit(browser, url + page, site_path) for page in pages}
         finally:

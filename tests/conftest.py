@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -28,10 +29,19 @@ SITE_NAME = _top_level_setting("site_name")
 SITE_PATH = urlparse(_top_level_setting("site_url")).path  # e.g. "/explainer/"
 
 # The things a build reads. A scratch copy holds these, so a test can break one on purpose.
-PROJECT_FILES = ["mkdocs.yml", "docs", "diagrams", "scripts", "sitebuild", "overrides", "includes"]
-PROJECT_FILES += ["hooks"]  # MkDocs hooks: hooks/figures.py expands `[[figure NAME]]`
+PROJECT_FILES = [
+    "mkdocs.yml",
+    "docs",
+    "diagrams",
+    "scripts",
+    "sitebuild",
+    "overrides",
+    "includes",
+    "hooks",
+]
 
 
+@functools.cache  # every build in a test run asks; the answer cannot change during the run
 def last_commit_epoch() -> str:
     """Seconds since the epoch of the last commit: `make` exports it as SOURCE_DATE_EPOCH."""
     return subprocess.run(
