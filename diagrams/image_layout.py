@@ -37,9 +37,7 @@ def draw() -> None:
     with Cluster("Manifests", graph_attr=PANEL):
         amd64 = box("Manifest linux/amd64", Fill.YELLOW, 2.4)
         arm64 = box("Manifest linux/arm64", Fill.YELLOW, 2.4)
-    config = box(
-        "Config: entrypoint, env,\nworking dir, rootfs.diff_ids", Fill.YELLOW, 2.6, 0.6
-    )
+    config = box("Config: entrypoint, env,\nworking dir, rootfs.diff_ids", Fill.YELLOW, 2.6, 0.6)
     with Cluster("Layers: tar archives of changes, applied in order", graph_attr=INNER):
         base = box("Layer 1: /bin /etc\n/lib /usr (base)", Fill.BLUE, 2.2, 0.6)
         app = box("Layer 2: /app/server,\n/app/secret.txt", Fill.BLUE, 2.2, 0.6)

@@ -1,4 +1,4 @@
-"""A VM's network path (virtual NIC, tap, bridge) beside a container's (namespace, veth, bridge, NAT)."""
+"""A VM's network path (virtual NIC, tap, bridge) beside a container's (veth, bridge, NAT)."""
 
 from diagrams import Cluster, Edge
 
@@ -37,7 +37,9 @@ def draw() -> None:
     with Cluster("Virtual machine", graph_attr=PANEL):
         with Cluster("Guest (its own kernel)", graph_attr=INNER):
             app = box("App", Fill.GREEN, WIDTH)
-            stack = box("Guest kernel: TCP/IP stack,\nvirtio-net driver, eth0", Fill.PURPLE, WIDTH, 0.6)
+            stack = box(
+                "Guest kernel: TCP/IP stack,\nvirtio-net driver, eth0", Fill.PURPLE, WIDTH, 0.6
+            )
         nic = box("Virtual NIC (virtio-net)\nemulated by QEMU + KVM", Fill.ORANGE, WIDTH, 0.6)
         tap = box("tap0 (host kernel)", Fill.BLUE, WIDTH)
         bridge = box("Bridge br0", Fill.BLUE, WIDTH)
@@ -52,7 +54,12 @@ def draw() -> None:
             eth0 = box("eth0 172.17.0.2\n(one end of a veth pair)", Fill.BLUE, WIDTH, 0.6)
         peer = box("vethXXXX (other end, on the host)", Fill.BLUE, WIDTH)
         docker0 = box("Bridge docker0 172.17.0.1", Fill.BLUE, WIDTH)
-        nat = box("NAT: host :8080 → 172.17.0.2:80 (DNAT);\noutgoing traffic masqueraded", Fill.YELLOW, WIDTH, 0.6)
+        nat = box(
+            "NAT: host :8080 → 172.17.0.2:80 (DNAT);\noutgoing traffic masqueraded",
+            Fill.YELLOW,
+            WIDTH,
+            0.6,
+        )
         c_wire = box("Host NIC", Fill.GREY, WIDTH)
         c_app >> Edge(**ARROW) >> eth0
         eth0 >> Edge(label=" veth pair", **STEP) >> peer

@@ -1,4 +1,4 @@
-"""overlayfs: read-only lower layers, a writable upper layer, the merged view, copy-up and whiteouts."""
+"""overlayfs: read-only lower layers, a writable upper layer, the merged view, copy-up."""
 
 from diagrams import Cluster, Edge
 
