@@ -52,7 +52,7 @@ def draw() -> None:
         stack(kernel, process, gap=4)
         with Cluster("Container (runc):\nall calls, filtered", graph_attr=INNER):
             fence = box(
-                "namespaces, cgroup,\nfewer capabilities,\nseccomp", Fill.YELLOW, COLUMN, 0.8
+                "namespaces,\ncgroup, fewer\ncapabilities,\nseccomp", Fill.YELLOW, COLUMN, 0.95
             )
             app = box("App", Fill.GREEN, COLUMN)
         stack(kernel, fence, app, gap=3)
