@@ -1,9 +1,8 @@
 """The figure pipeline: run diagrams/NAME.py, post-process its SVG, cache the result by content.
 
 Plain Python with no MkDocs in it. Callers: sitebuild/gen_figures.py (mkdocs-gen-files),
-hooks/figures.py (a page's `[[figure NAME]]`), `python diagrams/NAME.py` and `make figure NAME=...`
-(one figure, to look at), and any other generator as a pre-build step
-(`python -m sitebuild.figures`).
+hooks/figures.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure, to look at),
+and any other generator as a pre-build step (`python -m sitebuild.figures`).
 
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
 $FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of sitebuild/figure_kit.py
@@ -70,7 +69,7 @@ class FigureErrors(Exception):
         lines = "\n".join(f"  {e}" for e in errors)
         super().__init__(
             f"{len(errors)} figure script(s) failed:\n{lines}\n"
-            "Fix the script at that line (`python <script>` renders it alone); "
+            "Fix the script at that line (`make figure NAME=...` renders it alone); "
             "the other figures are rendered and cached."
         )
         self.errors = errors
@@ -214,8 +213,8 @@ def _project_root(start: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Render figures by name or script path (all when none is given) and print where each is.
 
-    `python diagrams/NAME.py`, `make figure NAME=...` and `python -m sitebuild.figures` end here;
-    with --out DIR it is the pre-build step for a generator that does not run mkdocs-gen-files.
+    `make figure NAME=...` and `python -m sitebuild.figures` end here; with --out DIR it is the
+    pre-build step for a generator that does not run mkdocs-gen-files.
     """
     parser = argparse.ArgumentParser(prog="python -m sitebuild.figures", description=main.__doc__)
     parser.add_argument("figures", nargs="*", help="figure names or script paths (default: all)")

@@ -69,6 +69,16 @@ def test_every_script_renders(rendered: list[figures.Figure]) -> None:
     report("figures", len(rendered))
 
 
+def test_scripts_take_colours_from_the_kit() -> None:
+    """A colour is named once, in sitebuild/figure_kit.py; a script's Source block shows only
+    the figure (`make figure NAME=...` renders one, so no script needs a `__main__` block)."""
+    for script in figures.scripts(REPO):
+        source = script.read_text()
+        raw = re.findall(r"#[0-9A-Fa-f]{6}\b", source)
+        assert not raw, f"{script.name}: use a Fill, Tint or Line of the kit instead of {raw}"
+        assert "__main__" not in source, f"{script.name}: drop the `__main__` block"
+
+
 def test_svg_is_self_contained_and_small(rendered: list[figures.Figure]) -> None:
     for figure in rendered:
         root = ET.fromstring(figure.svg)
@@ -148,9 +158,13 @@ def test_renders_are_byte_identical(rendered: list[figures.Figure], tmp_path: Pa
         assert a.read_bytes() == b.read_bytes() == figure.svg.encode(), figure.name
 
 
-def test_a_script_run_alone_renders_its_figure(tmp_path: Path) -> None:
-    """`python diagrams/NAME.py` renders that figure only and prints where it is."""
-    (out,) = _render_in_subprocess(tmp_path, "diagrams/patching.py")
+def test_make_figure_renders_that_figure_alone(tmp_path: Path) -> None:
+    """`make figure NAME=patching` renders that figure only and prints where it is."""
+    env = {**os.environ, figures.CACHE_ENV: str(tmp_path)}
+    make = ["make", "--no-print-directory", "-s", "figure", "NAME=patching"]
+    result = subprocess.run(make, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    (out,) = [Path(line) for line in result.stdout.splitlines()]
     assert out.name == "patching.svg"
     assert ET.parse(out).getroot().find(f"{SVG}title") is not None
     log = (tmp_path / figures.RENDER_LOG).read_text().split()
