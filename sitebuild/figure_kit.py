@@ -1,8 +1,9 @@
 """What the figure scripts in diagrams/ share: one palette, one box, the common styles.
 
 Every figure's script is shown on its page in a "Source" block, so this stays small and each
-name reads at a glance. The pipeline's cache key includes this file's bytes (see
-sitebuild/figures.py): editing it re-renders every figure.
+name reads at a glance. It sits beside the pipeline (sitebuild/figures/), not in it, so the import
+line every script shows stays short; the cache key includes its bytes all the same (see
+sitebuild/figures/__init__.py): editing it re-renders every figure.
 """
 
 from __future__ import annotations
