@@ -47,7 +47,7 @@ from bench.stats import (
     times,
     verdict,
 )
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, SITE_PATH, copy_project, mkdocs_env
+from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, SITE_PATH, copy_project, mkdocs_env
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 RESULTS = REPO / "bench" / "results.json"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import socket
@@ -32,7 +31,8 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from bs4 import BeautifulSoup
 
-REPO = Path(__file__).resolve().parents[1]
+from sitebuild.project import REPO, build
+
 EXCLUDE_FILE = REPO / "sitebuild" / "linkcheck_exclude.yml"
 CACHE_DIR = REPO / ".cache" / "linkcheck"
 SKIPPED = "linkcheck: skipped: no network"
@@ -321,14 +321,7 @@ def check_external(
 
 
 def _build(site_dir: Path) -> None:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(site_dir)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    proc = build(REPO, site_dir)
     if proc.returncode:
         raise SystemExit(f"linkcheck: the strict build failed:\n{proc.stderr}{proc.stdout}")
 

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, report
+from conftest import report
 
 from sitebuild import figures
+from sitebuild.project import REPO
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The figures the pages rely on (names agreed in the project's conventions).

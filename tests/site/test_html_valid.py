@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, report
+from conftest import report
+
+from sitebuild.project import REPO
 
 JAVA = "/usr/bin/java"  # Debian's; vnu-jar's postinstall would fetch a JRE, and we skip it
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

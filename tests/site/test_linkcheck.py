@@ -18,8 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import REPO, report
+from conftest import report
 
+from sitebuild.project import REPO
 from sitebuild import linkcheck
 
 SLOW_S = 3  # the slow page answers after this; the tests' timeout is 1 s

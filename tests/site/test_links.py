@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import build, report
+from conftest import report
 
+from sitebuild.project import build
 from sitebuild import linkcheck
 
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
 
+from sitebuild.project import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
 from sitebuild import figures
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

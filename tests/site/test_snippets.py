@@ -24,10 +24,12 @@ import markdown
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import REPO, build, report
+from conftest import report
 from mkdocs.config import load_config
 from mkdocs.structure.files import File
 from pymdownx.snippets import SnippetMissingError, SnippetPreprocessor
+
+from sitebuild.project import REPO, build
 
 ILLUSTRATIVE = Path(__file__).with_name("illustrative_blocks.yml")
 SNIPPET_SOURCES = ("scripts", "diagrams")  # diagrams/: each figure's "Source" block
