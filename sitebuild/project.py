@@ -2,7 +2,8 @@
 mkdocs.yml says, and how `make` runs MkDocs on it.
 
 Plain Python (no pytest, no Playwright), so any of them can import it. mkdocs.yml is read one
-way, by MkDocs itself (`load_config`): the values are the ones a build uses, defaults included.
+way, by MkDocs itself: `config()` (load_config) gives the values a build uses, defaults included;
+`config_as_written()` gives the entries as listed, for a tool that writes a variant of the file.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.utils.yaml import yaml_load
 
 REPO = Path(__file__).resolve().parents[1]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
@@ -49,6 +52,14 @@ CHROMIUM_ARGS = [
 def config(project: Path = REPO) -> MkDocsConfig:
     """`project`'s mkdocs.yml as MkDocs reads it for a build: validated, defaults filled in."""
     return load_config(str(project / "mkdocs.yml"))
+
+
+def config_as_written(project: Path = REPO) -> dict[str, Any]:
+    """`project`'s mkdocs.yml as written, through MkDocs' own YAML loader (its tags and INHERIT
+    resolved, nothing validated): plugin and hook entries as listed, which load_config turns into
+    objects that cannot be written back (bench's build without figures needs them as text)."""
+    with open(project / "mkdocs.yml", "rb") as file:
+        return yaml_load(file)
 
 
 SITE_NAME: str = config().site_name
