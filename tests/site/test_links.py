@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import report
 
-from sitebuild.project import build
 from sitebuild import linkcheck
+from sitebuild.project import build
 
 
 def test_every_internal_link_and_anchor_resolves(built_site: Path) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild.project import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
 from sitebuild import figures
+from sitebuild.project import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

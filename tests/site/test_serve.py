@@ -24,6 +24,7 @@ from playwright.sync_api import Browser
 
 from sitebuild.project import REPO, SITE_NAME, SITE_PATH, mkdocs_env
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import markdown
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 from conftest import report
 from mkdocs.config import load_config
 from mkdocs.structure.files import File
 from pymdownx.snippets import SnippetMissingError, SnippetPreprocessor
 
+from sitebuild import reasoned_list
 from sitebuild.project import REPO, build
 
 ILLUSTRATIVE = Path(__file__).with_name("illustrative_blocks.yml")
@@ -224,21 +224,11 @@ class Illustrative:
 
 
 def load_illustrative(path: Path = ILLUSTRATIVE) -> list[Illustrative]:
-    text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or []
-    nodes = yaml.compose(text).value if data else []
-    if not isinstance(data, list):
-        raise ValueError(f"{path}:1: expected a list of entries with page, first_line, reason")
-    entries = []
-    for item, node in zip(data, nodes, strict=True):
-        line = node.start_mark.line + 1
-        if not isinstance(item, dict) or set(item) != {"page", "first_line", "reason"}:
-            raise ValueError(f"{path}:{line}: each entry needs exactly page, first_line, reason")
-        if not all(isinstance(item[k], str) and item[k].strip() for k in item):
-            raise ValueError(f"{path}:{line}: page, first_line and reason must be non-empty text")
-        page = item["page"].strip().removeprefix("docs/")
-        entries.append(Illustrative(page, item["first_line"].strip(), item["reason"].strip(), line))
-    return entries
+    entries = reasoned_list.load(path, ("page", "first_line", "reason"))
+    return [
+        Illustrative(e["page"].removeprefix("docs/"), e["first_line"], e["reason"], e.line)
+        for e in entries
+    ]
 
 
 def check_blocks(
@@ -346,7 +336,7 @@ def test_every_file_in_scripts_is_named_by_a_test() -> None:
 def test_illustrative_list_names_the_line_of_a_bad_entry(tmp_path: Path) -> None:
     bad = tmp_path / "illustrative.yml"
     bad.write_text("- page: faq.md\n  first_line: docker ps\n  reason: ok\n- page: faq.md\n")
-    with pytest.raises(ValueError, match=r"illustrative\.yml:4: each entry needs exactly"):
+    with pytest.raises(ValueError, match=r"illustrative\.yml:4: missing first_line, reason; "):
         load_illustrative(bad)
 
 
