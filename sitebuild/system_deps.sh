@@ -50,6 +50,15 @@ for tool in "$@"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+# Ubuntu ships Chromium only as a snap (its chromium-browser package is a transitional one that
+# installs the snap), and snaps do not run in containers. GitHub's ubuntu-24.04 image has its own
+# build at /usr/bin/chromium, so this only stops a bare Ubuntu machine: say what to do instead.
+os_release=${OS_RELEASE:-/etc/os-release}
+if [[ " ${missing[*]} " == *" chromium "* ]] && grep -qsx 'ID=ubuntu' "$os_release"; then
+  echo "setup: 'chromium' is missing; Ubuntu has it only as a snap: install Chromium or Google Chrome and link its binary as /usr/bin/chromium, then run make again" >&2
+  exit 1
+fi
+
 if command -v apt-get >/dev/null 2>&1; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then

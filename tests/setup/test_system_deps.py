@@ -37,3 +37,24 @@ def test_without_a_package_manager_it_names_the_tool_and_the_package(tmp_path: P
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "'dot' is missing" in lines[0] and "graphviz" in lines[0]
+
+
+def test_on_ubuntu_a_missing_chromium_says_what_to_do(tmp_path: Path) -> None:
+    # Ubuntu's chromium-browser installs a snap, which does not run in containers.
+    os_release = tmp_path / "os-release"
+    os_release.write_text('NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="24.04"\n')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ["id", "uname", "grep"]:
+        (bin_dir / tool).symlink_to(Path("/usr/bin") / tool)
+    result = subprocess.run(
+        ["/bin/bash", str(SCRIPT), "chromium"],
+        env={"PATH": str(bin_dir), "OS_RELEASE": str(os_release)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "snap" in lines[0] and "/usr/bin/chromium" in lines[0]
