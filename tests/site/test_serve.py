@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup
 from conftest import REPO, SITE_NAME, SITE_PATH, mkdocs_env
 from playwright.sync_api import Browser
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
