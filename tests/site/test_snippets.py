@@ -1,4 +1,4 @@
-"""Check 3: the code a reader sees is code CI runs.
+"""The code a reader sees is code CI runs.
 
 * Every snippet a page names (`--8<-- "scripts/x.py:section"`) exists: file and section.
 * Every code block on the built site is made of snippets from scripts/ (labs and their verified
