@@ -80,9 +80,3 @@ def draw() -> None:
             1.6,
         )
         on(base[-1], runtime, 2)
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))
