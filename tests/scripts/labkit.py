@@ -4,7 +4,7 @@ Every lab test uses these helpers to: run scripts/NAME.py as the reader would (D
 python3, no arguments, a scratch working directory and TMPDIR); compare its output with the
 verified file the page embeds (scripts/output/NAME.txt), after normalising only what must
 vary between runs; and prove the lab left the host as it found it (mounts, cgroups, files,
-processes), on success, on an injected failure and on Ctrl-C.
+processes), on success, on an injected failure, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -173,6 +173,15 @@ class Lab:
         """Pause the lab at a checkpoint, press Ctrl-C (SIGINT to its process group, as a
         terminal does): it must exit 130 and clean up. Returns the host state while it was
         paused."""
+        return self._stop_at(checkpoint, args, "Ctrl-C")
+
+    def terminate_at(self, checkpoint: str, *args: str) -> HostState:
+        """Pause the lab at a checkpoint, then `kill` it (SIGTERM to the lab's own process
+        only, so it must stop its children itself): it must exit 130 and clean up, as on
+        Ctrl-C. Returns the host state while it was paused."""
+        return self._stop_at(checkpoint, args, "SIGTERM")
+
+    def _stop_at(self, checkpoint: str, args: Sequence[str], how: str) -> HostState:
         proc = subprocess.Popen(
             self.command(args, ()),
             cwd=self.cwd,
@@ -185,12 +194,16 @@ class Lab:
         try:
             err = _read_until(proc, "paused at")
             during = HostState.now()
-            os.killpg(proc.pid, signal.SIGINT)
+            if how == "Ctrl-C":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                os.kill(proc.pid, signal.SIGTERM)
             err += proc.communicate(timeout=30)[1]
         finally:
             _kill_session(proc)
-        self.assert_clean(proc.pid, "after Ctrl-C")
+        self.assert_clean(proc.pid, f"after {how}")
         assert proc.returncode == 130, (proc.returncode, err)
+        assert f"{self.name}: interrupted; cleaned up" in err, err
         return during
 
     def assert_clean(self, session: int, when: str) -> None:
