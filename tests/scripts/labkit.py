@@ -33,6 +33,7 @@ OUTPUT = REPO / "scripts" / "output"
 PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 NOBODY = 65534
 Rules = Sequence[tuple[str, str]]
+OnPause = Callable[[int], None] | None
 
 
 def normalise(text: str, rules: Rules) -> str:
@@ -169,19 +170,21 @@ class Lab:
         assert result.returncode == 1, (result.returncode, result.stderr)
         assert f"failing on purpose at '{checkpoint}'" in result.stderr, result.stderr
 
-    def interrupt_at(self, checkpoint: str, *args: str) -> HostState:
+    def interrupt_at(self, checkpoint: str, *args: str, on_pause: OnPause = None) -> HostState:
         """Pause the lab at a checkpoint, press Ctrl-C (SIGINT to its process group, as a
         terminal does): it must exit 130 and clean up. Returns the host state while it was
-        paused."""
-        return self._stop_at(checkpoint, args, "Ctrl-C")
+        paused; `on_pause(pid)`, if given, looks at the paused lab first."""
+        return self._stop_at(checkpoint, args, "Ctrl-C", on_pause)
 
-    def terminate_at(self, checkpoint: str, *args: str) -> HostState:
+    def terminate_at(self, checkpoint: str, *args: str, on_pause: OnPause = None) -> HostState:
         """Pause the lab at a checkpoint, then `kill` it (SIGTERM to the lab's own process
         only, so it must stop its children itself): it must exit 130 and clean up, as on
-        Ctrl-C. Returns the host state while it was paused."""
-        return self._stop_at(checkpoint, args, "SIGTERM")
+        Ctrl-C. Returns the host state while it was paused; `on_pause` as above."""
+        return self._stop_at(checkpoint, args, "SIGTERM", on_pause)
 
-    def _stop_at(self, checkpoint: str, args: Sequence[str], how: str) -> HostState:
+    def _stop_at(
+        self, checkpoint: str, args: Sequence[str], how: str, on_pause: OnPause
+    ) -> HostState:
         proc = subprocess.Popen(
             self.command(args, ()),
             cwd=self.cwd,
@@ -194,6 +197,8 @@ class Lab:
         try:
             err = _read_until(proc, "paused at")
             during = HostState.now()
+            if on_pause:
+                on_pause(proc.pid)
             if how == "Ctrl-C":
                 os.killpg(proc.pid, signal.SIGINT)
             else:
