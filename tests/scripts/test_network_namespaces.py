@@ -31,17 +31,24 @@ def host_veths() -> list[str]:
 
 
 def holders(namespaces: set[str]) -> list[str]:
-    """Every process, descriptor or mount that still refers to one of `namespaces`: while
-    there is none, the kernel has freed them (and the veth pair in them)."""
+    """Every process or descriptor that still refers to one of the lab's `namespaces`: while
+    there is none (and no mount: HostState compares mountinfo), the kernel has freed them, and
+    the veth pair in them. The kernel reuses a freed namespace's number at once, so a match
+    counts only if that namespace still holds one of the lab's addresses."""
     found = []
     for link in [*Path("/proc").glob("[0-9]*/ns/net"), *Path("/proc").glob("[0-9]*/fd/*")]:
         try:
-            if os.readlink(link) in namespaces:
-                found.append(str(link))
+            if os.readlink(link) not in namespaces:
+                continue
         except OSError:
             continue  # gone while we looked
-    mounts = Path("/proc/self/mountinfo").read_text()
-    found += [m for m in namespaces if m in mounts]
+        inside = subprocess.run(
+            ["nsenter", f"--net={link}", "ip", "-o", "-4", "address", "show"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        if "10.200.0." in inside:
+            found.append(str(link))
     return found
 
 
