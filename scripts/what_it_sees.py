@@ -134,15 +134,18 @@ def meaning(limits: dict[str, str]) -> tuple[float | None, float | None]:
 # --8<-- [end:find]
 
 
-def make_cgroup(version: int, found: dict, name: str) -> dict[str, Path]:
-    """mkdir makes a cgroup; writing its files sets the limits. On v2 a
-    cgroup may hold processes or children that use controllers, not both,
-    so there we make ours at the root of the tree; on v1 we nest under our
-    own cgroup in each tree."""
-    dirs = {
+def where(version: int, found: dict, name: str) -> dict[str, Path]:
+    """Where cgroup `name` goes. On v2 a cgroup may hold processes or
+    children that use controllers, not both, so there we make ours at the
+    root of the tree; on v1 we nest under our own cgroup in each tree."""
+    return {
         controller: (point if version == 2 else own) / name
         for controller, (point, own) in found.items()
     }
+
+
+def make_cgroup(version: int, dirs: dict[str, Path]) -> None:
+    """mkdir makes a cgroup; writing its files sets the limits."""
     for path in sorted(set(dirs.values())):
         path.mkdir()
     # Besides the quota, the highest CPU weight, so that other work on a
@@ -156,13 +159,12 @@ def make_cgroup(version: int, found: dict, name: str) -> dict[str, Path]:
         (dirs["cpu"] / "cpu.cfs_period_us").write_text(str(PERIOD_US))
         (dirs["cpu"] / "cpu.cfs_quota_us").write_text(str(QUOTA_US))
         (dirs["cpu"] / "cpu.shares").write_text("262144")
-    return dirs
 
 
 def remove(dirs: dict[str, Path]) -> None:
     """Kill what is left in the cgroup, then rmdir it (which the kernel
     refuses with EBUSY while the cgroup has members)."""
-    for _ in range(200):
+    for _ in range(500):
         for path in set(dirs.values()):
             members = path / "cgroup.procs"
             for pid in members.read_text().split() if path.exists() else []:
@@ -228,9 +230,10 @@ def main() -> int:
     if isinstance(found, str):
         return refuse(found)
     version, name = found[0], f"lab-what-it-sees-{os.getpid()}"
-    dirs = make_cgroup(version, found[1], name)
+    dirs = where(version, found[1], name)
     wait_w, pid = None, None
     try:
+        make_cgroup(version, dirs)
         report_r, report_w = os.pipe()
         wait_r, wait_w = os.pipe()
         pid = os.fork()

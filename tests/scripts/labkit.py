@@ -96,10 +96,23 @@ class HostState:
     def now(cls) -> HostState:
         return cls(Path("/proc/self/mountinfo").read_text(), cgroup_dirs())
 
-    def assert_same_as(self, before: HostState, when: str) -> None:
+    def assert_same_as(self, before: HostState, when: str, lab_pid: int | None = None) -> None:
+        """Mounts and cgroups as they were. Given the lab's PID, a cgroup named for another
+        PID (as in lab-cgroup-limits-1234) is another run's, on a machine shared with other test
+        sessions, and is not counted: every lab names its cgroups with its own PID."""
         assert self.mountinfo == before.mountinfo, f"mounts changed {when}"
         added, removed = self.cgroups - before.cgroups, before.cgroups - self.cgroups
+        if lab_pid is not None:
+            added, removed = (
+                {d for d in dirs if not another_runs(d, lab_pid)} for dirs in (added, removed)
+            )
         assert not added and not removed, f"cgroups changed {when}: +{added} -{removed}"
+
+
+def another_runs(cgroup: str, lab_pid: int) -> bool:
+    """Whether a cgroup's name ends in a PID other than the lab's: another run made it."""
+    pid = re.search(r"-(\d+)$", cgroup)
+    return bool(pid) and int(pid[1]) != lab_pid
 
 
 def live_processes(session: int) -> list[str]:
@@ -206,7 +219,10 @@ class Lab:
             err += proc.communicate(timeout=30)[1]
         finally:
             _kill_session(proc)
-        self.assert_clean(proc.pid, f"after {how}")
+        try:
+            self.assert_clean(proc.pid, f"after {how}")
+        except AssertionError as e:  # what the lab said helps to see why
+            raise AssertionError(f"{e}\nthe lab's stderr:\n{err}") from None
         assert proc.returncode == 130, (proc.returncode, err)
         assert f"{self.name}: interrupted; cleaned up" in err, err
         return during
@@ -216,7 +232,7 @@ class Lab:
         while (left := live_processes(session)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not left, f"{self.name} left processes running {when}: {left}"
-        HostState.now().assert_same_as(self.before, when)
+        HostState.now().assert_same_as(self.before, when, lab_pid=session)
         for d in (self.cwd, self.tmp):
             assert not any(d.iterdir()), f"{self.name} left files in {d} {when}: {os.listdir(d)}"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labkit import REPO, HostState, Lab, assert_one_line_refusal, scratch_dir
+from labkit import REPO, HostState, Lab, another_runs, assert_one_line_refusal, scratch_dir
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -66,25 +66,28 @@ def test_injected_failure_leaves_nothing_behind(lab: Lab) -> None:
     lab.fail_at(needs(lab).checkpoint, *needs(lab).args)
 
 
-def assert_only_own_cgroups_while_paused(lab: Lab, during: HostState) -> None:
-    """While paused: no mount reached the host, and the only new cgroups are the lab's own."""
+def assert_only_own_cgroups_while_paused(lab: Lab, during: HostState, pid: int) -> None:
+    """While paused: no mount reached the host, and the only new cgroups are the lab's own
+    (cgroups named for another PID are another test run's on this shared machine)."""
     assert during.mountinfo == lab.before.mountinfo, "a mount reached the host"
-    made = during.cgroups - lab.before.cgroups
+    made = {d for d in during.cgroups - lab.before.cgroups if not another_runs(d, pid)}
     prefix = needs(lab).cgroups
     if prefix:  # also proves the snapshot sees cgroups, so "none left" means something
-        assert made and all(Path(d).name.startswith(prefix) for d in made), made
+        assert made and all(Path(d).name == f"{prefix}{pid}" for d in made), made
     else:
         assert not made, made
 
 
 def test_ctrl_c_leaves_nothing_behind(lab: Lab) -> None:
-    during = lab.interrupt_at(needs(lab).checkpoint, *needs(lab).args)
-    assert_only_own_cgroups_while_paused(lab, during)
+    pids: list[int] = []
+    during = lab.interrupt_at(needs(lab).checkpoint, *needs(lab).args, on_pause=pids.append)
+    assert_only_own_cgroups_while_paused(lab, during, pids[0])
 
 
 def test_sigterm_cleans_up_as_ctrl_c_does(lab: Lab) -> None:
-    during = lab.terminate_at(needs(lab).checkpoint, *needs(lab).args)
-    assert_only_own_cgroups_while_paused(lab, during)
+    pids: list[int] = []
+    during = lab.terminate_at(needs(lab).checkpoint, *needs(lab).args, on_pause=pids.append)
+    assert_only_own_cgroups_while_paused(lab, during, pids[0])
 
 
 @pytest.mark.parametrize("name", ROOT_LABS)

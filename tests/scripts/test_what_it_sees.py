@@ -98,8 +98,9 @@ def test_v2_finds_its_own_cgroup_and_makes_ours_at_the_root(tmp_path: Path) -> N
     version, found = what_it_sees.own_cgroups(mountinfo, "0::/user.slice/session-1.scope\n")
     assert version == 2
     assert found == dict.fromkeys(("memory", "cpu"), (point, point / "user.slice/session-1.scope"))
-    dirs = what_it_sees.make_cgroup(2, found, "lab")
+    dirs = what_it_sees.where(2, found, "lab")
     assert dirs == {"memory": point / "lab", "cpu": point / "lab"}
+    what_it_sees.make_cgroup(2, dirs)
     assert (point / "lab/memory.max").read_text() == str(64 * MIB)
     assert (point / "lab/cpu.max").read_text() == "50000 100000"
     assert not (point / "lab/memory.limit_in_bytes").exists()
@@ -145,6 +146,10 @@ def test_hybrid_uses_v1_nested_under_our_own_cgroups(tmp_path: Path) -> None:
     assert found == {
         "memory": (point / "memory", point / "memory/user.slice/a"),
         "cpu": (point / "cpu,cpuacct", point / "cpu,cpuacct"),
+    }
+    assert what_it_sees.where(1, found, "lab") == {
+        "memory": point / "memory/user.slice/a/lab",
+        "cpu": point / "cpu,cpuacct/lab",
     }
 
 
