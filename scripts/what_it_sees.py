@@ -3,10 +3,10 @@
 
 We put a process in a cgroup with a memory limit and a CPU quota, the two
 limits `docker run --memory 64m --cpus 0.5` sets. Asked the usual way
-(/proc/meminfo, which `free` and `top` read; os.cpu_count(); `nproc`), it
-still sees the whole host. Its limits are in its cgroup's own files, which a
-program must look up to size itself to the container. The quota still acts:
-a busy loop gets half a CPU. Works on cgroup v2 and v1.
+(/proc/meminfo, which `free` and `top` read; os.cpu_count(); its CPU
+affinity), it still sees the whole host. Its limits are in its cgroup's own
+files, which a program must look up to size itself to the container. The
+quota still acts: a busy loop gets half a CPU. Works on cgroup v2 and v1.
 
 Run it: sudo python3 scripts/what_it_sees.py
 (Linux, Python 3.11+, standard library only)
@@ -269,7 +269,8 @@ def main() -> int:
     show(version, name, seen)
     # The claim: the usual answers are the host's, the files hold the limits,
     # and the quota held (within a period or two of slack).
-    host = seen["cpu_count"] == os.cpu_count() == seen["nproc"]
+    host = seen["cpu_count"] == os.cpu_count()
+    host = host and seen["affinity"] == len(os.sched_getaffinity(0))
     limits = meaning(seen["limits"]) == (
         MEMORY_LIMIT / MIB,
         QUOTA_US / PERIOD_US,
@@ -288,10 +289,12 @@ def show(version: int, name: str, seen: dict) -> None:
     rows = [
         ("/proc/meminfo MemTotal", f"{gib:.1f} GiB", "the host's (free, top)"),
         ("os.cpu_count()", seen["cpu_count"], "the host's CPUs"),
-        ("nproc, sched_getaffinity", seen["nproc"], "CPUs it may use: all"),
+        ("os.sched_getaffinity(0)", seen["affinity"], "CPUs it may use: all"),
+        ("nproc", seen["nproc"], "its affinity; GNU nproc 9.8"),
     ]
     for label, value, why in rows:
         print(f"  {label:<24} {value:>9}  {why}")
+    print(f"{'':<38}and later honour a v2 quota")
     print()
     print("Its limits are in its own cgroup, which it finds through")
     print("/proc/self/cgroup and /proc/self/mountinfo:")
