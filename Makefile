@@ -25,7 +25,7 @@ export SOURCE_DATE_EPOCH
 endif
 
 SYSTEM_TOOLS_BUILD := venv dot
-SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip
 
 .PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
 

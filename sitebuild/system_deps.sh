@@ -16,6 +16,7 @@ debian_package() {
     npm) echo npm ;;
     nginx) echo nginx ;;
     git) echo git ;;
+    ip) echo iproute2 ;;
     venv) echo python3-venv ;;
     *) echo "$1" ;;
   esac
