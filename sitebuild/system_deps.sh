@@ -17,6 +17,7 @@ debian_package() {
     nginx) echo nginx ;;
     git) echo git ;;
     venv) echo python3-venv ;;
+    qemu-system-x86_64) echo qemu-system-x86 ;;
     *) echo "$1" ;;
   esac
 }
@@ -27,6 +28,7 @@ brew_package() {
     chromium) echo --cask chromium ;;
     java) echo openjdk ;;
     node | npm) echo node ;;
+    qemu-system-x86_64) echo qemu ;;
     *) echo "$1" ;;
   esac
 }
