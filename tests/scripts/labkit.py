@@ -129,8 +129,10 @@ class Lab:
             d.chmod(0o777)  # writable for the unprivileged run too
         self.before = HostState.now()
 
-    def command(self, args: Sequence[str], wrapper: Sequence[str]) -> list[str]:
-        return [*wrapper, PYTHON, str(self.script), *args]
+    def command(
+        self, args: Sequence[str], wrapper: Sequence[str], script: Path | None = None
+    ) -> list[str]:
+        return [*wrapper, PYTHON, str(script or self.script), *args]
 
     def environment(self, env: dict[str, str] | None) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("LAB_")}
@@ -146,7 +148,7 @@ class Lab:
     ) -> subprocess.CompletedProcess[str]:
         """Run the lab to the end, then check it cleaned up after itself."""
         proc = subprocess.Popen(
-            self.command(args, wrapper),
+            self.command(args, wrapper, self._copy_for_nobody() if as_nobody else None),
             cwd=self.cwd,
             env=self.environment(env),
             stdout=subprocess.PIPE,
@@ -161,6 +163,16 @@ class Lab:
             _kill_session(proc)
         self.assert_clean(proc.pid, "after the run")
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    def _copy_for_nobody(self) -> Path:
+        """The lab, byte for byte and still named scripts/NAME.py, where nobody can read it: a
+        checkout under a private (0700) directory is closed to nobody. A lab is one file a reader
+        can copy, so the copy runs exactly as the original does."""
+        copy = self.cwd.parent / "scripts" / self.script.name
+        copy.parent.mkdir(mode=0o755, exist_ok=True)
+        shutil.copyfile(self.script, copy)
+        copy.chmod(0o644)
+        return copy
 
     def fail_at(self, checkpoint: str, *args: str) -> None:
         """Make the lab fail on purpose at a checkpoint (LAB_FAIL_AT): it must exit 1 naming
