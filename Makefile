@@ -133,7 +133,7 @@ LABS := $(basename $(notdir $(wildcard scripts/*.py)))
 labs:
 	@failed=""; for lab in $(LABS); do \
 		echo "=== python3 scripts/$$lab.py"; \
-		python3 scripts/$$lab.py || failed="$$failed $$lab"; \
+		VM_LAB_CACHE="$(CURDIR)/.cache/guest/debs" python3 scripts/$$lab.py || failed="$$failed $$lab"; \
 		echo; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make labs: failed:$$failed"; exit 1; fi; \

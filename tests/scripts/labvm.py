@@ -6,7 +6,7 @@ and Debian's Python (all pinned in sitebuild/guest.lock.json), mount cgroup2 alo
 /sys/fs/cgroup, run every lab in turn, and read each one's output back from the serial console.
 One boot serves every test (about a minute under TCG).
 
-To re-record the v2 outputs the pages show (scripts/output/NAME.cgroup-v2.txt):
+To re-record the v2 outputs the pages show (scripts/output/NAME_v2.txt):
     .venv/bin/python tests/scripts/labvm.py --record
 """
 
@@ -174,4 +174,4 @@ if __name__ == "__main__":
     for name, lab in run.labs.items():
         print(f"{name}: exit {lab.code}", *lab.err[-3:], sep="\n  ")
         if "--record" in sys.argv and name in RECORDED:
-            (REPO / "scripts" / "output" / f"{name}.cgroup-v2.txt").write_text(lab.stdout)
+            (REPO / "scripts" / "output" / f"{name}_v2.txt").write_text(lab.stdout)

@@ -2,7 +2,7 @@
 
 This host mounts cgroup v1, so the labs' own test modules prove the v1 path; this module boots
 Debian's kernel once, with cgroup2 alone on /sys/fs/cgroup, runs every lab there and checks the
-v2 outputs the pages show (scripts/output/NAME.cgroup-v2.txt).
+v2 outputs the pages show (scripts/output/NAME_v2.txt).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_cgroup_limits_on_v2_kills_at_the_limit_and_matches_page(guest: labvm.Gu
     assert out.startswith("cgroup v2 here: one tree at /sys/fs/cgroup.\n")
     assert re.search(r"^     memory\.events oom_kill +1 ", out, re.MULTILINE)
     assert re.search(r"^     pids\.current +16 ", out, re.MULTILINE)
-    expected = (OUTPUT / "cgroup_limits.cgroup-v2.txt").read_text()
+    expected = (OUTPUT / "cgroup_limits_v2.txt").read_text()
     rules = CGROUP_LIMITS_RULES
     assert normalise(out, rules) == normalise(expected, rules), "re-record: labvm.py --record"
 
@@ -64,6 +64,6 @@ def test_mini_container_on_v2_shows_its_one_cgroup_and_matches_page(
     assert re.findall(r"^cgroup +(.*)$", out, re.MULTILINE) == [
         re.search(r"0::/mini-container-\d+", out)[0]  # type: ignore[index]
     ]
-    expected = (OUTPUT / "mini_container.cgroup-v2.txt").read_text()
+    expected = (OUTPUT / "mini_container_v2.txt").read_text()
     rules = MINI_CONTAINER_RULES
     assert normalise(out, rules) == normalise(expected, rules), "re-record: labvm.py --record"

@@ -93,7 +93,7 @@ def test_every_lab_is_in_the_table_and_make_labs() -> None:
         assert f"]({slug(lab)}.md)" in source, f"{lab} missing from docs/labs/index.md's table"
         assert re.search(rf"\b{lab}\b", recipe), f"`make labs` would not run {lab}"
     assert sorted(p.stem for p in (REPO / "scripts").glob("*.py")) == sorted(LABS)
-    outputs = LABS + [f"{lab}.cgroup-v2" for lab in CGROUP_V2]
+    outputs = LABS + [f"{lab}_v2" for lab in CGROUP_V2]
     assert sorted(p.stem for p in OUTPUT.glob("*.txt")) == sorted(outputs)
 
 
@@ -103,7 +103,7 @@ def test_cgroup_lab_pages_show_the_v2_run_first_then_v1(built_site: Path, lab: s
     tabs = [label.get_text(" ", strip=True) for label in article.select(".tabbed-labels label")]
     assert tabs[:2] == ["cgroup v2 (current distributions)", "cgroup v1 (older systems)"]
     codes = [t.rstrip("\n") for t in code_texts(article)]
-    v2 = f"$ {run_line(lab)}\n{(OUTPUT / f'{lab}.cgroup-v2.txt').read_text()}".rstrip("\n")
+    v2 = f"$ {run_line(lab)}\n{(OUTPUT / f'{lab}_v2.txt').read_text()}".rstrip("\n")
     v1 = f"$ {run_line(lab)}\n{(OUTPUT / f'{lab}.txt').read_text()}".rstrip("\n")
     assert codes.index(v2) < codes.index(v1)
 
