@@ -381,14 +381,9 @@ def main() -> int:
     return 0
 
 
-def on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(
-        143
-    )  # unwinds the finally blocks: QEMU killed, files removed
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, on_sigterm)
+    # Clean up on `kill` (SIGTERM) as on Ctrl-C: both raise KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except Missing as exc:

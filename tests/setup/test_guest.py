@@ -115,3 +115,20 @@ def test_initramfs_holds_the_package_files_and_is_cached_by_its_inputs(
 def test_kernel_is_the_locked_vmlinuz() -> None:
     vmlinuz = guest.kernel("amd64", out=lambda _: None)
     assert vmlinuz.read_bytes()[0x202:0x206] == b"HdrS"  # the x86 boot protocol's magic
+
+
+def test_initramfs_bytes_are_the_same_when_built_again_from_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproducible, not only cached: two empty caches build byte-identical archives."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    debs = guest.cache_dir() / "debs"
+    built = []
+    for name in ("one", "two"):
+        cache = tmp_path / name
+        (cache / "debs").mkdir(parents=True)
+        busybox = next(p for p in guest.packages("amd64") if p.name == "busybox-static")
+        (cache / "debs" / busybox.deb.name).write_bytes((debs / busybox.deb.name).read_bytes())
+        monkeypatch.setenv("GUEST_CACHE", str(cache))
+        built.append(guest.initramfs("amd64", ["busybox-static"], {}, "#!/bin/sh\n").read_bytes())
+    assert built[0] == built[1] and len(built[0]) > 1_000_000
