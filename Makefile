@@ -25,7 +25,7 @@ export SOURCE_DATE_EPOCH
 endif
 
 SYSTEM_TOOLS_BUILD := venv dot
-SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip qemu-system-x86_64
 
 .PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
 
@@ -42,8 +42,19 @@ help:
 setup: $(VENV)/.installed
 	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_BUILD)
 
-setup-test: setup $(VENV)/.installed-test node_modules/.installed
+setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.fetched
 	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_TEST)
+
+# The VM labs' guest: Debian packages pinned in sitebuild/guest.lock.json, downloaded once into
+# .cache/guest/ and verified by sha256 (again whenever the lock changes).
+.cache/guest/.fetched: sitebuild/guest.lock.json sitebuild/guest.py | $(VENV)/.installed
+	$(PY) -m sitebuild.guest --fetch
+	@touch $@
+
+# Re-pin the guest packages to the newest in Debian 12's archive (when one has vanished from it).
+.PHONY: guest-lock
+guest-lock: setup
+	$(PY) -m sitebuild.guest --refresh
 
 # Node tools are test tools only (HTML checker, axe, Lighthouse); the site needs no Node.
 # --ignore-scripts: vnu-jar's postinstall would try to download a Java runtime; we use Debian's.
@@ -122,7 +133,7 @@ LABS := $(basename $(notdir $(wildcard scripts/*.py)))
 labs:
 	@failed=""; for lab in $(LABS); do \
 		echo "=== python3 scripts/$$lab.py"; \
-		python3 scripts/$$lab.py || failed="$$failed $$lab"; \
+		VM_LAB_CACHE="$(CURDIR)/.cache/guest/debs" python3 scripts/$$lab.py || failed="$$failed $$lab"; \
 		echo; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make labs: failed:$$failed"; exit 1; fi; \

@@ -73,9 +73,6 @@ def find_cgroup(mountinfo: str, self_cgroup: str, name: str) -> Cgroup | str:
         # v2 forbids processes in a cgroup whose children use controllers,
         # so we cannot nest under our own cgroup. Container runtimes start
         # from the root of the tree, and so do we.
-        enabled = v2 / "cgroup.subtree_control"
-        if not wanted <= set(enabled.read_text().split()):
-            return f"memory and pids are not enabled in {enabled}"
         return Cgroup(2, v2 / name, v2 / name)
     if wanted <= v1.keys():
         # v1 lets a cgroup hold processes and children, so we nest under our
@@ -91,6 +88,20 @@ def find_cgroup(mountinfo: str, self_cgroup: str, name: str) -> Cgroup | str:
 
 
 # --8<-- [end:find]
+
+
+def enable_controllers(cgroup: Cgroup) -> bool:
+    """On v2 a cgroup has memory.* and pids.* files only if its parent turns
+    those controllers on for its children. systemd does at the root; a bare
+    kernel does not, so we do, as runc's v2 driver does. True if we had
+    to."""
+    if cgroup.version == 1:
+        return False
+    control = cgroup.memory.parent / "cgroup.subtree_control"
+    if {"memory", "pids"} <= set(control.read_text().split()):
+        return False
+    control.write_text("+memory +pids")
+    return True
 
 
 # --8<-- [start:limits]
@@ -282,6 +293,12 @@ def main() -> int:
         return refuse(cgroup)
     if cgroup.version == 2:
         print(f"cgroup v2 here: one tree at {cgroup.memory.parent}.")
+        try:
+            if enable_controllers(cgroup):
+                print("Turned on memory and pids there for new cgroups.")
+        except OSError as exc:
+            control = cgroup.memory.parent / "cgroup.subtree_control"
+            return refuse(f"cannot enable memory and pids in {control} ({exc})")
     else:
         print("cgroup v1 here: a tree per controller (memory, pids, ...).")
     mib, most = MEMORY_LIMIT_MIB, PIDS_LIMIT

@@ -42,7 +42,8 @@ echo "my PID      $$"
 echo "kernel      $(uname -r)  (the host's: there is no other)"
 echo "files in /  $(cd / && echo *)"
 echo "network     $(sed -n 's/^ *\([^:]*\):.*/\1/p' /proc/net/dev)  (loopback)"
-grep mini-container /proc/self/cgroup | sed 's/^/cgroup      /'
+grep mini-container /proc/self/cgroup |
+  sed -e 's|:/.*/mini-container|:.../mini-container|' -e 's/^/cgroup      /'
 ps -o pid,user,comm
 """
 
@@ -188,6 +189,11 @@ def main() -> int:
     cgroup = sorted({file.parent for file in limits})
     try:
         make_rootfs(busybox, workdir / "rootfs")
+        control = Path("/sys/fs/cgroup/cgroup.subtree_control")
+        if control.exists() and "memory" not in control.read_text().split():
+            # cgroup v2 on a bare kernel (systemd does this at boot): let
+            # new cgroups have memory and pids limits, as runc's v2 driver does.
+            control.write_text("+memory +pids")
         for file, value in limits.items():  # mkdir makes a cgroup...
             file.parent.mkdir(exist_ok=True)
             file.write_text(value)  # ...and writing a file sets a limit

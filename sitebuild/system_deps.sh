@@ -18,6 +18,7 @@ debian_package() {
     git) echo git ;;
     ip) echo iproute2 ;;
     venv) echo python3-venv ;;
+    qemu-system-x86_64) echo qemu-system-x86 ;;
     *) echo "$1" ;;
   esac
 }
@@ -28,6 +29,7 @@ brew_package() {
     chromium) echo --cask chromium ;;
     java) echo openjdk ;;
     node | npm) echo node ;;
+    qemu-system-x86_64) echo qemu ;;
     *) echo "$1" ;;
   esac
 }

@@ -101,10 +101,17 @@ def test_v2_makes_one_cgroup_at_the_root(tmp_path: Path) -> None:
     assert found.dirs == [root / "x"]
 
 
-def test_v2_with_controllers_not_enabled_names_the_file(tmp_path: Path) -> None:
+def test_v2_without_controllers_enabled_turns_them_on_as_runc_does(tmp_path: Path) -> None:
+    """A bare kernel (no systemd) enables no controller for the root's children: the lab does.
+    (The real thing runs in a VM: tests/scripts/test_labs_on_cgroup_v2.py.)"""
     root = fake_v2(tmp_path, "cpu io memory pids", "cpu io")
     found = cgroup_limits.find_cgroup(PURE_V2.format(root=root), "0::/\n", "x")
-    assert found == f"memory and pids are not enabled in {root / 'cgroup.subtree_control'}"
+    assert found == cgroup_limits.Cgroup(2, root / "x", root / "x")
+    assert cgroup_limits.enable_controllers(found) is True
+    assert (root / "cgroup.subtree_control").read_text() == "+memory +pids"
+    (root / "cgroup.subtree_control").write_text("cpu io memory pids\n")
+    assert cgroup_limits.enable_controllers(found) is False  # already on: nothing written
+    assert (root / "cgroup.subtree_control").read_text() == "cpu io memory pids\n"
 
 
 def test_hybrid_uses_v1_nested_under_our_own_cgroups(tmp_path: Path) -> None:

@@ -23,8 +23,11 @@ LABS = [
     "network_namespaces",
     "volumes_outlive",
     "immutable_layers",
+    "vm_own_kernel",
     "startup_cost",
 ]
+# Labs whose pages show a cgroup v2 run (recorded in the VM of test_labs_on_cgroup_v2.py) first.
+CGROUP_V2 = ["cgroup_limits", "mini_container"]
 
 
 # A page named for what the reader learns rather than for its script.
@@ -96,4 +99,27 @@ def test_every_lab_is_in_the_table_and_make_labs() -> None:
         assert f"]({slug(lab)}.md)" in source, f"{lab} missing from docs/labs/index.md's table"
         assert re.search(rf"\b{lab}\b", recipe), f"`make labs` would not run {lab}"
     assert sorted(p.stem for p in (REPO / "scripts").glob("*.py")) == sorted(LABS)
-    assert sorted(p.stem for p in OUTPUT.glob("*.txt")) == sorted(LABS)
+    outputs = LABS + [f"{lab}_v2" for lab in CGROUP_V2]
+    assert sorted(p.stem for p in OUTPUT.glob("*.txt")) == sorted(outputs)
+
+
+@pytest.mark.parametrize("lab", CGROUP_V2)
+def test_cgroup_lab_pages_show_the_v2_run_first_then_v1(built_site: Path, lab: str) -> None:
+    article = lab_page(built_site, lab)
+    tabs = [label.get_text(" ", strip=True) for label in article.select(".tabbed-labels label")]
+    assert tabs[:2] == ["cgroup v2 (current distributions)", "cgroup v1 (older systems)"]
+    codes = [t.rstrip("\n") for t in code_texts(article)]
+    v2 = f"$ {run_line(lab)}\n{(OUTPUT / f'{lab}_v2.txt').read_text()}".rstrip("\n")
+    v1 = f"$ {run_line(lab)}\n{(OUTPUT / f'{lab}.txt').read_text()}".rstrip("\n")
+    assert codes.index(v2) < codes.index(v1)
+
+
+def test_startup_page_shows_the_chart_drawn_from_the_verified_output(built_site: Path) -> None:
+    from sitebuild import startup_chart
+
+    article = lab_page(built_site, "startup_cost")
+    img = article.select_one('img[src$="startup-cost-chart.svg"]')
+    assert img is not None and "logarithmic" in img["alt"]
+    chart = (built_site / "labs" / "startup-cost" / img["src"]).resolve().read_text()
+    assert chart == startup_chart.svg((OUTPUT / "startup_cost.txt").read_text())
+    assert "VM: QEMU start to /init" in chart and "TCG" in chart
