@@ -108,3 +108,12 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         lines = _expand(figure, src, anchor, first=len(anchors) == 1)
         out.extend(marker["indent"] + text if text else "" for text in lines)
     return "\n".join(out)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """glightbox (zoom on click) adds a 15 KB gzip script to the <head> of every page, where it
+    blocks the first paint. Only a page with an image needs it: the others opt out through the
+    plugin's documented page setting `glightbox: false` (a page's own front matter still wins)."""
+    if "<img" not in html:
+        page.meta.setdefault("glightbox", False)
+    return html
