@@ -355,7 +355,7 @@ LAB = "scripts/same_kernel.py"
 def test_missing_snippet_file_and_section_fail_naming_page_line_and_rule(
     project_copy: Path,
 ) -> None:
-    page = project_copy / "docs" / "see-it-yourself.md"
+    page = project_copy / "docs" / "labs" / "same-kernel.md"
     lines = page.read_text().splitlines()
     page.write_text(
         "\n".join(
@@ -376,14 +376,14 @@ def test_missing_snippet_file_and_section_fail_naming_page_line_and_rule(
     errors = snippet_reference_errors(project_copy)
     file_line, section_line = len(lines) + 3, len(lines) + 7
     assert len(errors) == 2, errors
-    assert errors[0].startswith(f"docs/see-it-yourself.md:{file_line}: scripts/no_such_lab.py:")
+    assert errors[0].startswith(f"docs/labs/same-kernel.md:{file_line}: scripts/no_such_lab.py:")
     assert "could not be found" in errors[0] and RULE_SNIPPET in errors[0]
-    assert errors[1].startswith(f"docs/see-it-yourself.md:{section_line}: {LAB}:no-such-section")
+    assert errors[1].startswith(f"docs/labs/same-kernel.md:{section_line}: {LAB}:no-such-section")
     assert "'no-such-section' could not be located" in errors[1] and f"(in {LAB})" in errors[1]
     # The strict build stops too, naming the page (it reports the first of the two).
     built = build(project_copy, project_copy / "site")
     assert built.returncode != 0
-    assert "see-it-yourself.md" in built.stderr and "no_such_lab.py" in built.stderr
+    assert "labs/same-kernel.md" in built.stderr and "no_such_lab.py" in built.stderr
 
 
 @pytest.mark.slow
