@@ -3,7 +3,7 @@ and a cgroup."""
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import ARROW, BORDER, Fill, box
+from sitebuild.figure_kit import ARROW, BORDER, Fill, Line, Tint, box
 
 TITLE = "A container is a process on the host"
 ALT = (
@@ -27,7 +27,7 @@ DESCRIPTION = (
 DIRECTION = "TB"  # a process tree, parents above children
 GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.35", "compound": "true"}
 
-ATTACH = {"color": "#1565C0", "style": "dashed", "arrowhead": "none"}
+ATTACH = {"color": Line.BLUE, "style": "dashed", "arrowhead": "none"}
 
 
 def process(label: str, fill: str = Fill.PALE) -> Node:
@@ -49,7 +49,7 @@ def note(label: str, fill: str) -> Node:
 
 
 def draw() -> None:
-    with Cluster("Host (one kernel)", graph_attr={"bgcolor": "#F5F7F8"}):
+    with Cluster("Host (one kernel)", graph_attr={"bgcolor": Tint.PANEL}):
         systemd = process("systemd\nPID 1")
         sshd = process("sshd\nPID 812")
         containerd = process("containerd\nPID 901")
@@ -57,18 +57,12 @@ def draw() -> None:
         systemd >> Edge(**ARROW) >> [sshd, containerd]
         sshd >> Edge(**ARROW) >> process("bash\nPID 3310")
         containerd >> Edge(**ARROW) >> shim
-        container = Cluster("The container: these processes", graph_attr={"bgcolor": "#E8F5E9"})
+        container = Cluster("The container: these processes", graph_attr={"bgcolor": Tint.GREEN})
         with container:
             nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", Fill.GREEN)
             worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", Fill.GREEN)
         shim >> Edge(**ARROW) >> nginx >> Edge(**ARROW) >> worker
-        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", "#E3F2FD")
-        cgroup = note("cgroup:\nmemory.max, cpu.max", "#FFF8E1")
+        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", Tint.BLUE)
+        cgroup = note("cgroup:\nmemory.max, cpu.max", Tint.AMBER)
         # ltail: the lines start at the container's border, as both apply to all its processes.
         worker >> Edge(ltail=container.name, **ATTACH) >> [namespaces, cgroup]
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -67,9 +67,3 @@ def draw() -> None:
                 ]
             # No guest OS: the empty rank keeps bins/libs and apps level with the VMs' ones.
             stack(base[-1], *container, gap=2)
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

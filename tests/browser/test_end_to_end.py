@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import SITE_NAME, report
+from conftest import report
 from playwright.sync_api import Browser, Page, expect
 
 from browser.conftest import page_path, page_paths
+from sitebuild.project import SITE_NAME
 
 pytestmark = pytest.mark.slow
 NARROW = {"width": 375, "height": 812}  # a small phone

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import REPO
+from sitebuild.project import REPO
 
 SCRIPT = REPO / "sitebuild" / "system_deps.sh"
 

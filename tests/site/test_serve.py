@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SITE_NAME, SITE_PATH, mkdocs_env
 from playwright.sync_api import Browser
+
+from sitebuild.project import REPO, SITE_NAME, SITE_PATH, mkdocs_env
+
 
 def free_port() -> int:
     with socket.socket() as sock:
