@@ -102,7 +102,7 @@ figure: setup
 # built site compressed, as GitHub Pages does; results land in bench/results.json.
 bench: setup-test
 	@sitebuild/system_deps.sh nginx
-	$(PY) bench/run.py
+	BENCH="$(BENCH)" $(PY) -m bench.run
 
 clean:
 	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)
