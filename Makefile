@@ -98,8 +98,9 @@ lock: setup
 figure: setup
 	@$(PY) -m sitebuild.figures $(NAME)
 
-# Not part of `make test`: timings are reported against budgets, never asserted. nginx serves the
-# built site compressed, as GitHub Pages does; results land in bench/results.json.
+# Not part of `make test`: timings are reported against budgets (bench/budgets.py), never asserted.
+# nginx serves the built site compressed, as GitHub Pages does; results land in bench/results.json.
+# BENCH=scale (or any of builds,edits,figures,pages,lighthouse,scale) runs only those stages.
 bench: setup-test
 	@sitebuild/system_deps.sh nginx
 	BENCH="$(BENCH)" $(PY) -m bench.run

@@ -117,3 +117,16 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     if "<img" not in html:
         page.meta.setdefault("glightbox", False)
     return html
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Where glightbox does load, its script no longer blocks the first paint: it is deferred
+    (runs after parsing), and its start-up call becomes a module script, which runs after the
+    deferred one. Runs after the plugin's own on_post_page (hooks come after plugins)."""
+    script = 'glightbox.min.js"></script>'
+    if script not in output:
+        return output
+    output = output.replace(script, 'glightbox.min.js" defer></script>', 1)
+    return output.replace(
+        '<script id="init-glightbox">', '<script id="init-glightbox" type="module">', 1
+    )

@@ -8,7 +8,8 @@
   well under 1 % of a core.
 - Every rebuild loads the config again, so the theme's Jinja environment, and every template
   compiled in it, is new each time. Jinja's public bytecode cache (keyed by the template's source,
-  so an edited override is compiled again) keeps the compiled templates in memory between rebuilds.
+  so an edited override is compiled again) keeps the compiled templates in memory between rebuilds:
+  0.83 -> 0.69-0.75 s of CPU per rebuild, measured in one process, 4 rebuilds each way.
 """
 
 from __future__ import annotations
