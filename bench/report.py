@@ -177,7 +177,8 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
         guess = 200 * slope["per_page"] + 100 * slope["per_figure"]
         wall = scale[largest]["cold"]["wall"]
         out.append(
-            f"One more page costs {seconds(slope['per_page'])} (warm builds), one more figure "
+            f"One more page costs {seconds(slope['per_page'])} "
+            f"({seconds(slope['per_page_cpu'])} of CPU; warm builds), one more figure "
             f"{seconds(slope['per_figure'])} to render (cold): 200 pages with 100 figures add "
             f"about {seconds(guess)} to a cold build. At {largest}x the largest stage of the cold "
             f"build is {top} ({seconds(stages.get(top))} of {seconds(wall)})."

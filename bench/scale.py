@@ -113,5 +113,6 @@ def slopes(scale: dict[str, Any]) -> dict[str, float] | None:
 
     return {
         "per_page": (large["warm"]["wall"] - small["warm"]["wall"]) / pages if pages else 0.0,
+        "per_page_cpu": (large["warm"]["cpu"] - small["warm"]["cpu"]) / pages if pages else 0.0,
         "per_figure": (rendering(large) - rendering(small)) / figures if figures else 0.0,
     }

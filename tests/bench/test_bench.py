@@ -177,9 +177,10 @@ def test_scale_slope_is_cost_per_extra_page_and_figure() -> None:
         "16": {"pages": 320, "figures": 160, "cold": build(20.0, 3.2), "warm": build(13.5, 0.2)},
     }
     # (13.5 - 1.5) / 300 pages; ((3.2 - 0.2) - (0.3 - 0.1)) / 150 figures
-    assert scale.slopes(measured) == pytest.approx({"per_page": 0.04, "per_figure": 2.8 / 150})
+    expected = {"per_page": 0.04, "per_page_cpu": 0.04, "per_figure": 2.8 / 150}
+    assert scale.slopes(measured) == pytest.approx(expected)
     text = "\n".join(report.scale_table(measured))
-    assert "One more page costs 40 ms" in text
+    assert "One more page costs 40 ms (40 ms of CPU; warm builds)" in text
     assert "At 16x the largest stage of the cold build is Markdown (10.00 s of 20.00 s)" in text
 
 
