@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
@@ -110,10 +111,13 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return "\n".join(out)
 
 
+# Before glightbox's own on_page_content (priority 0), which must skip the page too: it reparses
+# the content into a whole document, and only its on_post_page would fold that back into the page.
+@event_priority(50)
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """glightbox (zoom on click) adds a 15 KB gzip script to the <head> of every page, where it
-    blocks the first paint. Only a page with an image needs it: the others opt out through the
-    plugin's documented page setting `glightbox: false` (a page's own front matter still wins)."""
+    """glightbox (zoom on click) adds a 15 KB gzip script to the <head> of every page. Only a
+    page with an image needs it: the others opt out through the plugin's documented page setting
+    `glightbox: false` (a page's own front matter still wins)."""
     if "<img" not in html:
         page.meta.setdefault("glightbox", False)
     return html
