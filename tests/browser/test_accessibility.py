@@ -1,4 +1,4 @@
-"""Check 5: axe-core finds no accessibility violation on any built page, in either palette.
+"""axe-core finds no accessibility violation on any built page, in either palette.
 
 Each page is opened in Chromium from the local server, with the reader's system preference
 emulated as light and as dark (the palette Material shows on a first visit follows it), and

@@ -1,4 +1,4 @@
-"""Check 6: the built site works for a reader, end to end, in a real browser.
+"""The built site works for a reader, end to end, in a real browser.
 
 Chromium opens the site from the local server (tests/browser/conftest.py). Each test gets a
 fresh browser context, so no stored palette or clipboard leaks from one test to the next.

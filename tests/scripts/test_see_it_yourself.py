@@ -18,15 +18,21 @@ LABS = [
     "same_kernel",
     "just_a_process",
     "cgroup_limits",
+    "what_it_sees",
     "mini_container",
+    "network_namespaces",
     "volumes_outlive",
     "immutable_layers",
     "startup_cost",
 ]
 
 
+# A page named for what the reader learns rather than for its script.
+SLUGS = {"what_it_sees": "what-a-container-sees"}
+
+
 def slug(lab: str) -> str:
-    return lab.replace("_", "-")
+    return SLUGS.get(lab, lab.replace("_", "-"))
 
 
 def lab_page(built_site: Path, lab: str) -> Tag:

@@ -1,4 +1,4 @@
-"""Check 4: every built page is valid HTML by the Nu Html Checker (vnu.jar on Debian's Java).
+"""Every built page is valid HTML by the Nu Html Checker (vnu.jar on Debian's Java).
 
 One Java run checks every page (the JVM start-up is most of the cost). Errors Material writes
 that no small override can remove are accepted one by one in vnu_allowlist.yml, each with its

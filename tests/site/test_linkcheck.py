@@ -1,4 +1,4 @@
-"""Check 2: `make linkcheck`, proved offline against a local HTTP server on 127.0.0.1.
+"""`make linkcheck`, proved offline against a local HTTP server on 127.0.0.1.
 
 Each verdict the weekly check can reach is produced here for real: 200, a 301 to a 200, 404,
 500, an answer slower than the timeout, a page without the linked fragment, an excluded URL,

@@ -1,4 +1,4 @@
-"""Check 1: every internal link, anchor and src on the built site resolves, offline (lychee).
+"""Every internal link, anchor and src on the built site resolves, offline (lychee).
 
 MkDocs' `validation:` sees only Markdown links. Raw HTML, figure sources, theme links and the
 404 page escape it; lychee reads the built HTML, so nothing does.

@@ -1,4 +1,4 @@
-"""Check 7: one summary at the end of `make test`, with a count from every check.
+"""One summary at the end of `make test`, with a count from every check.
 
 Runs pytest on a tiny project that uses our conftest.py, so the hook is tested as CI runs it.
 """
