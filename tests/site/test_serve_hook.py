@@ -1,0 +1,51 @@
+"""hooks/serve.py: `mkdocs serve` polls for edits every 0.1 s, and an edited template is compiled
+again even though compiled templates are kept between rebuilds. (That the open page reloads
+after an edit is tests/site/test_serve.py's job, through `make serve` itself.)"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import jinja2
+from mkdocs.livereload import LiveReloadServer
+
+from sitebuild.project import REPO, SITE_PATH, config
+
+
+def serve_hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("serve_hook", REPO / "hooks" / "serve.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_serve_gets_a_server_that_polls_every_tenth_of_a_second(tmp_path: Path) -> None:
+    hook = serve_hook()
+    default = LiveReloadServer(
+        builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path), mount_path=SITE_PATH
+    )
+    faster = hook.on_serve(default, config=config(), builder=default.builder)
+    assert default.observer.timeout == 0.5  # MkDocs' own, which the hook replaces
+    assert faster.observer.timeout == hook.POLLING_INTERVAL == 0.1
+    assert (faster.root, faster.mount_path, faster.builder) == (
+        default.root,
+        default.mount_path,
+        default.builder,
+    )
+
+
+def test_kept_templates_are_compiled_again_when_their_source_changes() -> None:
+    hook = serve_hook()
+    sources = {"page.html": "one {{ x }}"}
+
+    def environment() -> jinja2.Environment:  # a rebuild makes a new environment each time
+        env = jinja2.Environment(loader=jinja2.FunctionLoader(lambda name: sources[name]))
+        return hook.on_env(env, config=None, files=None)
+
+    assert environment().get_template("page.html").render(x=1) == "one 1"
+    assert hook.CACHE.code, "the compiled template was not kept"
+    sources["page.html"] = "two {{ x }}"
+    assert environment().get_template("page.html").render(x=2) == "two 2"
