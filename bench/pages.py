@@ -78,7 +78,7 @@ def kind_of(resource_type: str, path: str, site_path: str) -> str:
     if resource_type == "image" and path.startswith(f"{site_path}figures/"):
         return "figures"
     if path == f"{site_path}search/search_index.json":
-        return "search"  # Material's search worker fetches the whole index on every first visit
+        return "search"  # fetched on first use of search (overrides/main.html); 0 on a plain visit
     return "other"
 
 
