@@ -117,11 +117,12 @@ lock: setup $(VENV)/.installed-test
 figure: setup
 	@$(PY) -m sitebuild.figures $(NAME)
 
-# Not part of `make test`: timings are reported against budgets, never asserted. nginx serves the
-# built site compressed, as GitHub Pages does; results land in bench/results.json.
+# Not part of `make test`: timings are reported against budgets (bench/budgets.py), never asserted.
+# nginx serves the built site compressed, as GitHub Pages does; results land in bench/results.json.
+# BENCH=scale (or any of builds,edits,figures,pages,lighthouse,scale) runs only those stages.
 bench: setup-test
 	@sitebuild/system_deps.sh nginx
-	$(PY) bench/run.py
+	BENCH="$(BENCH)" $(PY) -m bench.run
 
 clean:
 	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)

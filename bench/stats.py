@@ -51,7 +51,7 @@ def times(value: float | None) -> str:
 
 @dataclass(frozen=True)
 class Budget:
-    """One budget from issue 7: what it limits, the limit, what bench measured, and the verdict."""
+    """One budget of bench/budgets.py: what it limits, the limit, the measurement, the verdict."""
 
     name: str
     limit: str

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
@@ -108,3 +109,28 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         lines = _expand(figure, src, anchor, first=len(anchors) == 1)
         out.extend(marker["indent"] + text if text else "" for text in lines)
     return "\n".join(out)
+
+
+# Before glightbox's own on_page_content (priority 0), which must skip the page too: it reparses
+# the content into a whole document, and only its on_post_page would fold that back into the page.
+@event_priority(50)
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """glightbox (zoom on click) adds a 15 KB gzip script to the <head> of every page. Only a
+    page with an image needs it: the others opt out through the plugin's documented page setting
+    `glightbox: false` (a page's own front matter still wins)."""
+    if "<img" not in html:
+        page.meta.setdefault("glightbox", False)
+    return html
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Where glightbox does load, its script no longer blocks the first paint: it is deferred
+    (runs after parsing), and its start-up call becomes a module script, which runs after the
+    deferred one. Runs after the plugin's own on_post_page (hooks come after plugins)."""
+    script = 'glightbox.min.js"></script>'
+    if script not in output:
+        return output
+    output = output.replace(script, 'glightbox.min.js" defer></script>', 1)
+    return output.replace(
+        '<script id="init-glightbox">', '<script id="init-glightbox" type="module">', 1
+    )

@@ -30,9 +30,16 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sitebuild import figure_kit
-from sitebuild.figures import draw, layout, svg
+from sitebuild.figures import layout
+
+if TYPE_CHECKING:
+    from sitebuild.figures import draw
+
+# Where the kit is, without importing it: it imports `diagrams` (0.1 s), and so does `draw`; a
+# build whose figures all come from the cache needs neither (make bench: warm vs no figures).
+FIGURE_KIT = Path(__file__).resolve().parents[1] / "figure_kit.py"
 
 CACHE_ENV = "FIGURE_CACHE_DIR"
 RENDER_LOG = "renders.log"
@@ -97,7 +104,7 @@ def cache_dir(root: Path) -> Path:
 
 def pipeline_modules() -> list[Path]:
     """The code that decides a figure's bytes besides its script: this package and the kit."""
-    return [*sorted(Path(__file__).parent.glob("*.py")), Path(figure_kit.__file__)]
+    return [*sorted(Path(__file__).parent.glob("*.py")), FIGURE_KIT]
 
 
 @functools.cache
@@ -167,6 +174,8 @@ def render(root: Path, paths: Iterable[Path]) -> list[Figure]:
         if cached is not None:
             figures[path] = cached
             continue
+        from sitebuild.figures import draw, svg  # only on a miss: see FIGURE_KIT
+
         try:
             # Drawing runs the script in this process, one at a time (`diagrams` keeps global
             # state); Graphviz then lays the figures out in parallel below.

@@ -16,8 +16,10 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sitebuild.figures.draw import Meta
+if TYPE_CHECKING:  # draw imports `diagrams`, which only a render needs
+    from sitebuild.figures.draw import Meta
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"

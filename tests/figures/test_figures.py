@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import report
 
+from bench.budgets import FIGURE_GZIP_BYTES
 from sitebuild import figures
 from sitebuild.project import REPO
 
@@ -37,7 +38,6 @@ AGREED = {
     "containers-and-vms-together",
     "container-is-a-process",
 }
-GZIP_BUDGET = 40_000  # bytes per figure, from the issue
 IGNORE_PYCACHE = shutil.ignore_patterns("__pycache__")
 
 
@@ -96,7 +96,7 @@ def test_svg_is_self_contained_and_small(rendered: list[figures.Figure]) -> None
         for needle in (str(REPO), sys.prefix, "site-packages"):
             assert needle not in figure.svg, f"{figure.name} holds {needle!r}"
         size = len(gzip.compress(figure.svg.encode(), mtime=0))
-        assert size < GZIP_BUDGET, f"{figure.name}: {size} bytes gzipped"
+        assert size < FIGURE_GZIP_BYTES, f"{figure.name}: {size} bytes gzipped"
 
 
 def test_repeated_icon_is_embedded_once(rendered: list[figures.Figure]) -> None:

@@ -50,6 +50,25 @@ def test_pages_show_each_figure_with_caption_zoom_and_source(built_site: Path) -
     assert placed == {figures.figure_name(p) for p in figures.scripts(REPO)}, "figures not placed"
 
 
+def test_only_pages_with_an_image_load_the_zoom_script(built_site: Path) -> None:
+    """glightbox's script sits in <head>: pages without images skip it (hooks/figures.py), pages
+    with a figure load it deferred, so it never delays the first paint (the zoom test uses it)."""
+    with_images, without = [], []
+    for page in sorted(built_site.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        has_image = bool(soup.select("article img"))
+        scripts = soup.select('head script[src$="glightbox.min.js"]')
+        loads = bool(scripts)
+        assert loads == has_image, (
+            f"{page.relative_to(built_site)}: image {has_image}, zoom {loads}"
+        )
+        if loads:  # deferred, and started by a module script, which runs after it
+            assert scripts[0].has_attr("defer"), page
+            assert soup.select_one("script#init-glightbox")["type"] == "module", page
+        (with_images if has_image else without).append(page)
+    assert with_images and without, "expected pages of both kinds"
+
+
 def _renders(cache: Path) -> list[str]:
     log = cache / figures.RENDER_LOG
     return [line.split()[0] for line in log.read_text().splitlines()] if log.exists() else []

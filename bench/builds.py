@@ -1,0 +1,113 @@
+"""Bench stages on the build: cold, warm and no-figure builds, and each figure's render time."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.harness import RUNS, BenchError, fetch, log, timed_build
+from bench.stats import summarise
+from sitebuild.project import config_as_written, mkdocs_env
+
+
+def plugin_name(entry: str | dict[str, Any]) -> str:
+    return entry if isinstance(entry, str) else next(iter(entry))
+
+
+def write_no_figures_config(project: Path) -> Path:
+    """A config that INHERITs mkdocs.yml with the figure pipeline switched off: no gen-files
+    plugin (it renders diagrams/ into figures/) and no hooks/figures.py (it expands
+    `[[figure NAME]]`, rendering on a cache miss), so those marker lines stay as plain text.
+
+    MkDocs replaces lists when it merges an inherited config, so the child repeats every other
+    plugin and hook. It is the baseline that makes the figure cost a ratio.
+    """
+    config = config_as_written(project)
+    plugins = [p for p in config.get("plugins", []) if plugin_name(p) != "gen-files"]
+    hooks = [h for h in config.get("hooks", []) if Path(h).name != "figures.py"]
+    path = project / "mkdocs.no-figures.yml"
+    path.write_text(yaml.safe_dump({"INHERIT": "mkdocs.yml", "plugins": plugins, "hooks": hooks}))
+    return path
+
+
+def bench_builds(project: Path, work: Path, warm_cache: Path) -> dict[str, Any]:
+    """Cold, warm and no-figure builds, interleaved so any drift in the machine hits all three.
+    Wall-clock summaries under "wall", CPU-time ones under "cpu"."""
+    no_figures = write_no_figures_config(project).name
+    log("priming the warm figure cache")
+    timed_build(project, work / "prime-site", warm_cache)
+    wall: dict[str, list[float]] = {"cold": [], "warm": [], "no_figures": []}
+    cpu: dict[str, list[float]] = {"cold": [], "warm": [], "no_figures": []}
+    for run in range(RUNS):
+        log(f"builds, run {run + 1} of {RUNS}: cold, warm, no figures")
+        cold_cache = Path(tempfile.mkdtemp(dir=work, prefix="cold-cache-"))
+        runs = {
+            "cold": timed_build(project, work / "cold-site", cold_cache),
+            "warm": timed_build(project, work / "warm-site", warm_cache),
+            "no_figures": timed_build(
+                project, work / "nofig-site", warm_cache, no_figures, strict=False
+            ),
+        }
+        shutil.rmtree(cold_cache)
+        for name, (seconds_wall, seconds_cpu) in runs.items():
+            wall[name].append(seconds_wall)
+            cpu[name].append(seconds_cpu)
+    return {
+        "wall": {name: summarise(values) for name, values in wall.items()},
+        "cpu": {name: summarise(values) for name, values in cpu.items()},
+    }
+
+
+def figure_names(project: Path) -> list[str]:
+    """Figure names as the build publishes them: the script's stem with _ turned into -
+    (scripts starting with _ are helpers, not figures)."""
+    scripts = (project / "diagrams").glob("*.py")
+    return sorted(p.stem.replace("_", "-") for p in scripts if not p.name.startswith("_"))
+
+
+def render_times(project: Path, script: Path, work: Path) -> list[float]:
+    """Seconds the figure pipeline takes to render `script`: draw, Graphviz, SVG finishing."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.render_timer",
+            str(project),
+            str(script),
+            str(RUNS),
+            str(work),
+        ],
+        cwd=project,
+        env=mkdocs_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise BenchError(
+            f"rendering {script.name} failed; `python diagrams/{script.name}` shows why:\n"
+            f"{result.stderr[-2000:]}"
+        )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def bench_figures(project: Path, work: Path, site_url: str) -> dict[str, Any]:
+    """Per figure: render time (median of RUNS, each on an empty cache), bytes raw and gzip."""
+    figures: dict[str, Any] = {}
+    for name in figure_names(project):
+        script = project / "diagrams" / f"{name.replace('-', '_')}.py"
+        log(f"figure {name}: {RUNS} renders")
+        renders = render_times(project, script, work)
+        status, raw = fetch(f"{site_url}figures/{name}.svg")
+        _, sent = fetch(f"{site_url}figures/{name}.svg", gzip_ok=True)
+        if status != 200:
+            raise BenchError(f"figure {name} is not in the built site (figures/{name}.svg)")
+        figures[name] = {"render": summarise(renders), "bytes": len(raw), "gzip": len(sent)}
+    return figures
