@@ -1,0 +1,394 @@
+"""Build a small Linux guest (kernel + initramfs) from Debian packages pinned in a lock.
+
+The VM labs (x86_64 under QEMU) and the VM in the browser (i386 under v86) need the same thing:
+Debian's kernel and a tiny root filesystem made of a few Debian packages. The recipe is one:
+
+    lock (name, version, architecture, sha256)  --fetch + verify-->  .cache/guest/debs/
+    --> kernel image  +  initramfs (newc cpio: sorted entries, fixed owner and mtime)
+
+API (stable; other modules build on it):
+
+    packages(arch) -> list[Package]              what the lock pins for a Debian arch
+    fetch(arch, names=None) -> dict[str, Path]   verified .deb files, downloaded once
+    kernel(arch) -> Path                         the locked kernel's vmlinuz, extracted once
+    initramfs(arch, names, files, init, keep=keep_all) -> Path
+        a reproducible initramfs of packages `names`, extra `files` {path: bytes} and an
+        /init script, cached by the hash of everything that went in
+    cpio(entries) -> bytes                       the newc writer itself (Entry list)
+
+Command line:
+    python -m sitebuild.guest --fetch [ARCH...]     fetch and verify (make setup-test)
+    python -m sitebuild.guest --refresh [ARCH...]   re-pin the lock to the archive's newest
+                                                   (make guest-lock)
+
+Nothing here is committed but the lock; everything lands in .cache/guest/ (gitignored), or
+under $GUEST_CACHE when set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import lzma
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LOCK = Path(__file__).with_name("guest.lock.json")
+MIRROR = "https://deb.debian.org"
+# The suites a Debian 12 machine's /etc/apt lists; security and updates carry the newest kernel.
+SUITES = ("debian/dists/bookworm", "debian/dists/bookworm-updates",
+          "debian-security/dists/bookworm-security")  # fmt: skip
+REFRESH = "make guest-lock"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GUEST_CACHE") or REPO / ".cache" / "guest")
+
+
+class GuestError(Exception):
+    """A one-line, actionable failure (the command line prints it and exits 1)."""
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    architecture: str  # Debian's: amd64, i386, all
+    sha256: str
+    size: int
+    url: str  # path under MIRROR, from the Packages index: debian/pool/main/...
+
+    @property
+    def deb(self) -> Path:
+        return cache_dir() / "debs" / f"{self.sha256}.deb"
+
+
+def _lock() -> dict:
+    try:
+        return json.loads(LOCK.read_text())
+    except (OSError, ValueError) as exc:
+        raise GuestError(
+            f"{LOCK}: unreadable ({exc}); restore it from git or run {REFRESH}"
+        ) from None
+
+
+def packages(arch: str) -> list[Package]:
+    """What the lock pins for Debian architecture `arch` (amd64, i386)."""
+    lock = _lock()
+    if arch not in lock:
+        raise GuestError(f"{LOCK}: no guest for architecture {arch!r}; add it, run {REFRESH}")
+    return [Package(**p) for p in lock[arch]["packages"]]
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(pkg: Package, out: Callable[[str], None]) -> None:
+    url = f"{MIRROR}/{pkg.url}"
+    pkg.deb.parent.mkdir(parents=True, exist_ok=True)
+    out(f"guest: fetching {pkg.name} {pkg.version} ({pkg.size / 1e6:.1f} MB) from {url}")
+    try:
+        response = urllib.request.urlopen(url, timeout=60)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise GuestError(
+                f"guest: {pkg.name} {pkg.version} ({pkg.architecture}) is gone from "
+                f"{MIRROR}; re-pin the lock with: {REFRESH}"
+            ) from None
+        raise GuestError(f"guest: {url}: HTTP {exc.code}; try again later") from None
+    except OSError as exc:
+        raise GuestError(f"guest: cannot reach {url} ({exc}); check the network") from None
+    with response, tempfile.NamedTemporaryFile(dir=pkg.deb.parent, delete=False) as part:
+        try:
+            while chunk := response.read(1 << 20):
+                part.write(chunk)
+            part.close()
+            got = _sha256(Path(part.name))
+            if got != pkg.sha256:
+                raise GuestError(
+                    f"guest: {pkg.name} {pkg.version}: sha256 {got} is not the locked "
+                    f"{pkg.sha256}; refusing it (re-pin with {REFRESH} if the archive changed)"
+                )
+            os.replace(part.name, pkg.deb)
+        finally:
+            Path(part.name).unlink(missing_ok=True)
+
+
+def fetch(
+    arch: str, names: Iterable[str] | None = None, out: Callable[[str], None] = print
+) -> dict[str, Path]:
+    """The locked .deb files of `arch` (all, or those named), verified, by package name."""
+    pinned = {p.name: p for p in packages(arch)}
+    wanted = list(pinned) if names is None else list(names)
+    found = {}
+    for name in wanted:
+        if name not in pinned:
+            raise GuestError(f"{LOCK}: {name} is not pinned for {arch}; add it, run {REFRESH}")
+        pkg = pinned[name]
+        if not (pkg.deb.is_file() and _sha256(pkg.deb) == pkg.sha256):
+            _download(pkg, out)
+        found[name] = pkg.deb
+    return found
+
+
+# --- reading a .deb (an ar archive holding data.tar.*) ----------------------------------------
+
+
+def deb_data(deb: Path) -> tarfile.TarFile:
+    """The data.tar member of a .deb, opened (ar format: 8-byte magic, 60-byte headers)."""
+    blob = deb.read_bytes()
+    if not blob.startswith(b"!<arch>\n"):
+        raise GuestError(f"{deb}: not a .deb (no ar magic)")
+    offset = 8
+    while offset < len(blob):
+        header = blob[offset : offset + 60]
+        name, size = header[:16].decode().strip().rstrip("/"), int(header[48:58])
+        body = blob[offset + 60 : offset + 60 + size]
+        if name.startswith("data.tar"):
+            return tarfile.open(fileobj=io.BytesIO(body))  # xz, gz or plain: tarfile detects
+        offset += 60 + size + size % 2
+    raise GuestError(f"{deb}: no data.tar member")
+
+
+# --- the kernel -------------------------------------------------------------------------------
+
+
+def kernel(arch: str, out: Callable[[str], None] = print) -> Path:
+    """The locked kernel's vmlinuz (the package whose name starts linux-image-), extracted once."""
+    pkg = next((p for p in packages(arch) if p.name.startswith("linux-image-")), None)
+    if pkg is None:
+        raise GuestError(f"{LOCK}: no linux-image-* pinned for {arch}; run {REFRESH}")
+    target = cache_dir() / "kernels" / f"{pkg.sha256}.vmlinuz"
+    if not target.is_file():
+        deb = fetch(arch, [pkg.name], out)[pkg.name]
+        with deb_data(deb) as tar:
+            member = next(m for m in tar if m.name.startswith("./boot/vmlinuz-"))
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+        _write_atomic(target, data)
+    return target
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as part:
+        part.write(data)
+    os.replace(part.name, target)
+
+
+# --- the initramfs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str  # relative, no leading slash: "bin/busybox"
+    mode: int  # type and permission bits, as stat's st_mode
+    data: bytes = b""  # file contents, or a symlink's target
+
+
+def cpio(entries: Iterable[Entry], mtime: int = 0) -> bytes:
+    """A newc cpio archive as the kernel unpacks an initramfs: sorted by path, owner root,
+    one fixed mtime, inode numbers in order. The same entries always give the same bytes."""
+    out = bytearray()
+    ordered = sorted(entries, key=lambda e: e.path)
+    for ino, e in enumerate([*ordered, Entry("TRAILER!!!", 0)], start=1):
+        name = e.path.encode() + b"\0"
+        nlink = 2 if stat.S_ISDIR(e.mode) else 1
+        fields = (ino, e.mode, 0, 0, nlink, mtime, len(e.data), 0, 0, 0, 0, len(name), 0)
+        out += b"070701" + b"".join(b"%08X" % f for f in fields) + name
+        out += b"\0" * (-len(out) % 4) + e.data
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out)
+
+
+def keep_all(path: str) -> bool:
+    return True
+
+
+def package_entries(deb: Path, keep: Callable[[str], bool] = keep_all) -> dict[str, Entry]:
+    """A package's files, directories and symlinks as initramfs entries (hard links become
+    copies). Debian's usr-merge is not in bookworm's packages, so paths are as shipped."""
+    found: dict[str, Entry] = {}
+    with deb_data(deb) as tar:
+        members = tar.getmembers()
+        for m in members:
+            path = m.name.removeprefix("./").rstrip("/")
+            if not path or not keep(path):
+                continue
+            if m.isdir():
+                found[path] = Entry(path, stat.S_IFDIR | 0o755)
+            elif m.issym():
+                found[path] = Entry(path, stat.S_IFLNK | 0o777, m.linkname.encode())
+            elif m.isfile() or m.islnk():
+                src = tar.getmember(m.linkname) if m.islnk() else m
+                data = tar.extractfile(src).read()  # type: ignore[union-attr]
+                found[path] = Entry(path, stat.S_IFREG | (m.mode & 0o7777), data)
+    return found
+
+
+def _parents(entries: dict[str, Entry]) -> None:
+    for path in list(entries):
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            parent = "/".join(parts[:i])
+            entries.setdefault(parent, Entry(parent, stat.S_IFDIR | 0o755))
+
+
+def source_date_epoch() -> int:
+    return int(os.environ.get("SOURCE_DATE_EPOCH") or 0)
+
+
+def initramfs(
+    arch: str,
+    names: Iterable[str],
+    files: Mapping[str, bytes],
+    init: str,
+    keep: Callable[[str], bool] = keep_all,
+    out: Callable[[str], None] = print,
+) -> Path:
+    """An initramfs holding packages `names` (files filtered by `keep`), `files` (path ->
+    bytes, mode 0755) and `init` as /init. Cached under the hash of every input, so a second
+    call with the same inputs costs a hash. `keep` must be a plain function of the path; its
+    source is part of the hash."""
+    names = sorted(names)
+    pinned = {p.name: p for p in packages(arch)}
+    missing = [n for n in names if n not in pinned]
+    if missing:
+        raise GuestError(f"{LOCK}: {', '.join(missing)} not pinned for {arch}; run {REFRESH}")
+    key = hashlib.sha256()
+    mtime = source_date_epoch()
+    for part in (
+        [pinned[n].sha256 for n in names],
+        sorted((p, hashlib.sha256(d).hexdigest()) for p, d in files.items()),
+        init,
+        _source_of(keep),
+        mtime,
+        Path(__file__).read_text(),  # a change to this recipe is a new initramfs
+    ):
+        key.update(json.dumps(part).encode())
+    target = cache_dir() / "initramfs" / f"{key.hexdigest()[:32]}.cpio"
+    if target.is_file():
+        return target
+    debs = fetch(arch, names, out)
+    entries: dict[str, Entry] = {}
+    for name in names:
+        entries.update(package_entries(debs[name], keep))
+    for path, data in files.items():
+        path = path.lstrip("/")
+        entries[path] = Entry(path, stat.S_IFREG | 0o755, data)
+    entries["init"] = Entry("init", stat.S_IFREG | 0o755, init.encode())
+    for d in ("dev", "proc", "sys", "tmp", "run"):
+        entries.setdefault(d, Entry(d, stat.S_IFDIR | 0o755))
+    _parents(entries)
+    _write_atomic(target, cpio(entries.values(), mtime))
+    return target
+
+
+def _source_of(func: Callable[[str], bool]) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        return repr(func)
+
+
+# --- refreshing the lock ----------------------------------------------------------------------
+
+
+def _index(arch: str) -> list[dict[str, str]]:
+    """Every stanza of the Packages indices of SUITES for `arch` (arch:all included)."""
+    stanzas = []
+    for suite in SUITES:
+        url = f"{MIRROR}/{suite}/main/binary-{arch}/Packages.xz"
+        print(f"guest: reading {url}", file=sys.stderr)
+        with urllib.request.urlopen(url, timeout=120) as response:
+            text = lzma.decompress(response.read()).decode()
+        archive = suite.split("/")[0]
+        for block in text.split("\n\n"):
+            fields = {}
+            for line in block.splitlines():
+                if line and not line[0].isspace() and ": " in line:
+                    k, v = line.split(": ", 1)
+                    fields[k] = v
+            if "Package" in fields:
+                fields["url"] = f"{archive}/{fields['Filename']}"
+                stanzas.append(fields)
+    return stanzas
+
+
+def _newer(a: str, b: str) -> int:
+    """Debian version order, from dpkg itself."""
+    if a == b:
+        return 0
+    cmd = ["dpkg", "--compare-versions", a, "gt", b]
+    return 1 if subprocess.run(cmd).returncode == 0 else -1
+
+
+def refresh(arch: str) -> list[Package]:
+    """Re-pin `arch`'s wanted packages to the newest each suite offers. A wanted name ending
+    in '>' is a metapackage to follow (linux-image-cloud-amd64> pins the kernel it depends on)."""
+    lock = _lock()
+    newest: dict[str, dict[str, str]] = {}
+    for s in _index(arch):
+        old = newest.get(s["Package"])
+        if old is None or _newer(s["Version"], old["Version"]) > 0:
+            newest[s["Package"]] = s
+    pinned = []
+    for want in lock[arch]["want"]:
+        name = want.rstrip(">")
+        if name not in newest:
+            raise GuestError(f"guest: {name} is not in the {arch} archive; fix {LOCK}")
+        if want.endswith(">"):
+            name = newest[name]["Depends"].split(",")[0].split()[0]
+        s = newest[name]
+        pinned.append(
+            Package(name, s["Version"], s["Architecture"], s["SHA256"], int(s["Size"]), s["url"])
+        )
+    lock[arch]["packages"] = [asdict(p) for p in pinned]
+    LOCK.write_text(json.dumps(lock, indent=2) + "\n")
+    return pinned
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sitebuild.guest", description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--fetch", action="store_true", help="fetch and verify the locked debs")
+    mode.add_argument("--refresh", action="store_true", help="re-pin the lock to the archive")
+    parser.add_argument("arch", nargs="*", help="Debian architectures (default: all locked)")
+    args = parser.parse_args(argv)
+    try:
+        for arch in args.arch or sorted(k for k in _lock() if not k.startswith("_")):
+            if args.refresh:
+                for p in refresh(arch):
+                    print(f"guest: {arch}: {p.name} {p.version}")
+            else:
+                fetch(arch, out=lambda line: print(line, file=sys.stderr))
+                kernel(arch)
+    except GuestError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
