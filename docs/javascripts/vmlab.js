@@ -203,7 +203,7 @@
       bar.hidden = true;
       say(`VM ready: ${fromState ? "resumed" : "booted from scratch"} in ${times.boot_s.toFixed(1)} s after a ${mb(total)} download.`);
       form.hidden = false;
-      root.querySelectorAll(".vmlab-step").forEach((b) => (b.disabled = false));
+      document.querySelectorAll(".vmlab-step").forEach((b) => (b.disabled = false));
       showTimes();
       return times;
     }

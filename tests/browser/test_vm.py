@@ -37,6 +37,7 @@ def step(page: Page, name: str) -> str:
     return page.evaluate("c => window.vmLab.run(c)", command)
 
 
+@pytest.mark.timeout(600)
 def test_resume_then_build_a_container_step_by_step(page: Page) -> None:
     times = page.evaluate("window.vmLab.boot({fromState: true})")
     assert times["mode"] == "resume" and times["bytes"] > 1_000_000
@@ -64,13 +65,16 @@ def test_resume_then_build_a_container_step_by_step(page: Page) -> None:
     assert whiteout and whiteout[0].startswith("c") and "0,   0" in whiteout[0], overlay
 
     step(page, "prepare")
-    page.click('button[data-step="container"]')
+    # By keyboard, as a reader without a mouse would: focus the button, press Enter.
+    page.focus('button[data-step="container"]')
+    page.keyboard.press("Enter")
     page.wait_for_function("window.vmLab.times.container_s !== undefined")
     screen = page.inner_text(".vmlab-screen")
     assert "I am ctr1, PID 1" in screen, screen[-2000:]
     assert "Container:" in page.inner_text(".vmlab-times")
 
 
+@pytest.mark.timeout(1200)
 def test_cold_boot_from_firmware(page: Page) -> None:
     times = page.evaluate("window.vmLab.boot({fromState: false})")
     assert times["mode"] == "cold boot"
