@@ -164,9 +164,8 @@ def build(log=print) -> Built:
             raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
         subprocess.run(["zstd", "-q", "-19", "-f", "--rm", str(raw), "-o", str(state)], check=True)
         boot_log.write_text(proc.stdout)
-        log(
-            f"browser VM: state saved in {time.monotonic() - started:.0f} s ({state.stat().st_size:,} bytes)"
-        )
+        size = state.stat().st_size
+        log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")
     files["state.bin.zst"] = state
 
     manifest = {
