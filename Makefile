@@ -27,7 +27,7 @@ endif
 # node and zstd: the build boots the "Try it in your browser" VM once under Node.js and compresses
 # its saved state (sitebuild/browser_vm.py); later builds reuse the cached state.
 SYSTEM_TOOLS_BUILD := venv dot node zstd
-SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip
 
 .PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
 
@@ -44,7 +44,7 @@ help:
 setup: $(VENV)/.installed
 	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_BUILD)
 
-setup-test: setup node_modules/.installed
+setup-test: setup $(VENV)/.installed-test node_modules/.installed
 	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_TEST)
 
 # Node tools from npm are test tools only (HTML checker, axe, Lighthouse). The site's build runs
@@ -65,6 +65,12 @@ $(VENV)/.installed: requirements.lock
 	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/vm_vs_container_repo.pth"
 	@touch $@
 
+# The test tools (pytest, Playwright, ruff, uv, zizmor, lychee) on top of the site's packages;
+# their lock holds the site's packages at the same versions, so this only adds.
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-test.lock
+	@touch $@
+
 serve: setup
 	$(MKDOCS) serve --livereload --dev-addr $(HOST):$(PORT)
 
@@ -78,23 +84,25 @@ test: setup-test lint
 # Every external URL on the site, politely (timeouts, retries, per-host rate limit, a cache in
 # .cache/linkcheck). Not in `make test`: the web changes without our commits, so CI runs this
 # weekly. With no network it prints one line and succeeds.
-linkcheck: setup
+linkcheck: setup $(VENV)/.installed-test
 	@$(PY) -m sitebuild.linkcheck
 
-lint: setup
+lint: setup $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: setup
+format: setup $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Regenerate the hashed lock from pyproject.toml for the oldest Python we support
-# (Debian 12's 3.11.2), so the same lock installs on a bare Debian machine.
-lock: setup
-	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11.2 \
-		--python-platform x86_64-unknown-linux-gnu --no-header \
-		--custom-compile-command "make lock" -o requirements.lock
+# Regenerate the hashed locks from pyproject.toml for the oldest Python we support
+# (Debian 12's 3.11.2), so the same locks install on a bare Debian machine. The site's lock
+# first; the test lock is constrained to it, so both agree on every package they share.
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11.2 \
+	--python-platform x86_64-unknown-linux-gnu --no-header --custom-compile-command "make lock"
+lock: setup $(VENV)/.installed-test
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --group test -c requirements.lock -o requirements-test.lock
 
 # One figure, to look at while drawing it: `make figure NAME=patching` renders
 # diagrams/patching.py through the same pipeline as the build and prints the SVG's path.

@@ -47,7 +47,15 @@ from bench.stats import (
     times,
     verdict,
 )
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, SITE_PATH, copy_project, mkdocs_env
+from sitebuild.project import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    SITE_PATH,
+    config_as_written,
+    copy_project,
+    mkdocs_env,
+)
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 RESULTS = REPO / "bench" / "results.json"
@@ -119,17 +127,6 @@ def running(command: list[str], cwd: Path, env: dict[str, str], log_file: Path) 
 # ---------------------------------------------------------------- the project and its builds
 
 
-def raw_config(project: Path) -> dict[str, Any]:
-    """mkdocs.yml as plain data: its !!python/name tags become None, which bench never needs."""
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
-    Loader.add_multi_constructor("!", lambda *_: None)
-    return yaml.load((project / "mkdocs.yml").read_text(), Loader=Loader)
-
-
 def plugin_name(entry: str | dict[str, Any]) -> str:
     return entry if isinstance(entry, str) else next(iter(entry))
 
@@ -142,7 +139,7 @@ def write_no_figures_config(project: Path) -> Path:
     MkDocs replaces lists when it merges an inherited config, so the child repeats every other
     plugin and hook. It is the baseline that makes the figure cost a ratio.
     """
-    config = raw_config(project)
+    config = config_as_written(project)
     plugins = [p for p in config.get("plugins", []) if plugin_name(p) != "gen-files"]
     hooks = [h for h in config.get("hooks", []) if Path(h).name != "figures.py"]
     path = project / "mkdocs.no-figures.yml"

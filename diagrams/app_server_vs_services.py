@@ -4,7 +4,7 @@ from diagrams import Cluster, Edge, Node
 from diagrams.onprem.client import Users
 from diagrams.onprem.container import Docker
 
-from sitebuild.figure_kit import ARROW, BORDER, STEP, Fill, box
+from sitebuild.figure_kit import ARROW, BORDER, STEP, Fill, Tint, box
 
 TITLE = "An application server in a VM versus services in containers"
 ALT = (
@@ -37,29 +37,24 @@ def app_server(*modules: str) -> Node:
         for name in modules
     )
     table = (
-        f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" COLOR="{BORDER}" BGCOLOR="#F1F8E9">'
+        f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="3" COLOR="{BORDER}" '
+        f'BGCOLOR="{Tint.LIGHT_GREEN}">'
         f"<TR><TD>Application server<BR/>(one process)</TD></TR>{rows}</TABLE>>"
     )
     return Node(table, shape="plain", fixedsize="false")
 
 
 def draw() -> None:
-    with Cluster("Scale up: one big VM", graph_attr={"bgcolor": "#F3E5F5"}):
+    with Cluster("Scale up: one big VM", graph_attr={"bgcolor": Tint.PURPLE}):
         users = Users("users")
-        with Cluster("VM", graph_attr={"bgcolor": "#FFFFFF"}):
+        with Cluster("VM", graph_attr={"bgcolor": Tint.WHITE}):
             server = app_server("Orders", "Billing", "Accounts")
         users >> Edge(label="all requests", **STEP) >> server
-    with Cluster("Scale out: services in containers", graph_attr={"bgcolor": "#F5F7F8"}):
+    with Cluster("Scale out: services in containers", graph_attr={"bgcolor": Tint.PANEL}):
         users = Users("users")
         balancer = box("Load\nbalancer", Fill.ORANGE, 1.1, 0.8)
         users >> Edge(**ARROW) >> balancer
         for service, replicas in (("orders", 3), ("billing", 2), ("accounts", 1)):
-            with Cluster(f"{service} × {replicas}", graph_attr={"bgcolor": "#FFFFFF"}):
+            with Cluster(f"{service} × {replicas}", graph_attr={"bgcolor": Tint.WHITE}):
                 containers = [Docker(service, height="1.1", width="0.8") for _ in range(replicas)]
             balancer >> Edge(**ARROW) >> containers
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

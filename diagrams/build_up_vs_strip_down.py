@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import PANEL, STEP, Fill, box
+from sitebuild.figure_kit import PANEL, STEP, Fill, Line, box
 
 TITLE = "Building an image up versus stripping a VM image down"
 ALT = (
@@ -30,7 +30,7 @@ def origin(label: str) -> Node:
         label,
         shape="box",
         style="rounded,dashed",
-        color="#90A4AE",
+        color=Line.FAINT,
         labelloc="c",
         width="2.0",
         height="0.4",
@@ -59,9 +59,3 @@ def draw() -> None:
         installer >> Edge(label="install everything", **STEP) >> full
         full >> Edge(label="remove what the app\ndoes not need", **STEP) >> slim
         slim >> Edge(label="install the app", **STEP) >> done
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -3,31 +3,37 @@ and a cgroup."""
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import ARROW, BORDER, Fill, box
+from sitebuild.figure_kit import ARROW, BORDER, STEP, Fill, Line, Tint, box
 
 TITLE = "A container is a process on the host"
 ALT = (
-    "The host's process tree: systemd, PID 1, starts sshd and containerd; sshd runs a login "
-    "shell; containerd starts a shim, which starts nginx, host PID 4242, the container's main "
-    "process, which inside its PID namespace sees itself as PID 1. The container is just the "
-    "nginx processes, placed in their own namespaces and one cgroup."
+    "The host's process tree: systemd, PID 1, is the parent of sshd, of containerd and of "
+    "containerd-shim-runc-v2. containerd launched the shim, which then detached and was "
+    "re-parented to PID 1, so the container outlives a containerd restart. The shim is the "
+    "parent of nginx, host PID 4242, the container's main process, which inside its PID "
+    "namespace sees itself as PID 1. The container is just the nginx processes, placed in "
+    "their own namespaces and one cgroup."
 )
 CAPTION = (
     "Seen from the host, the container is the nginx process and its child: ordinary entries "
-    "in the process tree, which the kernel fences in with namespaces and limits with a cgroup."
+    "in the process tree, which the kernel fences in with namespaces and limits with a cgroup. "
+    "Their parent is a small shim that belongs to PID 1, not to containerd."
 )
 DESCRIPTION = (
-    "Process tree on the host: systemd (PID 1) is the parent of sshd and of containerd. sshd "
-    "runs bash, a login shell. containerd starts containerd-shim, which starts nginx with host "
-    "PID 4242; inside the container that process is PID 1. nginx starts a worker. The nginx "
-    "processes are the container: they share their own PID, mount, network, UTS and IPC "
-    "namespaces, and one cgroup that sets their memory and CPU limits. All of them, inside "
-    "the container or not, run on the one host kernel."
+    "Process tree on the host (containerd with its runc shim, as Docker Engine and most "
+    "Kubernetes nodes run it): systemd (PID 1) is the parent of sshd, of containerd and of "
+    "containerd-shim-runc-v2. sshd runs bash, a login shell. containerd launched the shim, "
+    "but the shim detached from it and was re-parented to PID 1, which is why containerd can "
+    "be restarted or upgraded while containers keep running. The shim started nginx (through "
+    "runc, which exited) with host PID 4242; inside the container that process is PID 1. nginx "
+    "starts a worker. The nginx processes are the container: they share their own PID, mount, "
+    "network, UTS and IPC namespaces, and one cgroup that sets their memory and CPU limits. All "
+    "of them, inside the container or not, run on the one host kernel."
 )
 DIRECTION = "TB"  # a process tree, parents above children
 GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.35", "compound": "true"}
 
-ATTACH = {"color": "#1565C0", "style": "dashed", "arrowhead": "none"}
+ATTACH = {"color": Line.BLUE, "style": "dashed", "arrowhead": "none"}
 
 
 def process(label: str, fill: str = Fill.PALE) -> Node:
@@ -49,26 +55,25 @@ def note(label: str, fill: str) -> Node:
 
 
 def draw() -> None:
-    with Cluster("Host (one kernel)", graph_attr={"bgcolor": "#F5F7F8"}):
+    with Cluster("Host (one kernel)", graph_attr={"bgcolor": Tint.PANEL}):
         systemd = process("systemd\nPID 1")
         sshd = process("sshd\nPID 812")
         containerd = process("containerd\nPID 901")
-        shim = process("containerd-shim\nPID 4230")
-        systemd >> Edge(**ARROW) >> [sshd, containerd]
+        shim = process("containerd-shim-\nrunc-v2\nPID 4230")
+        # The shim's parent is PID 1: it detaches from containerd, which only launched it.
+        systemd >> Edge(**ARROW) >> [sshd, containerd, shim]
         sshd >> Edge(**ARROW) >> process("bash\nPID 3310")
-        containerd >> Edge(**ARROW) >> shim
-        container = Cluster("The container: these processes", graph_attr={"bgcolor": "#E8F5E9"})
+        (
+            containerd
+            >> Edge(label="launched, then let go", style="dotted", constraint="false", **STEP)
+            >> shim
+        )
+        container = Cluster("The container: these processes", graph_attr={"bgcolor": Tint.GREEN})
         with container:
             nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", Fill.GREEN)
             worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", Fill.GREEN)
         shim >> Edge(**ARROW) >> nginx >> Edge(**ARROW) >> worker
-        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", "#E3F2FD")
-        cgroup = note("cgroup:\nmemory.max, cpu.max", "#FFF8E1")
+        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", Tint.BLUE)
+        cgroup = note("cgroup:\nmemory.max, cpu.max", Tint.AMBER)
         # ltail: the lines start at the container's border, as both apply to all its processes.
         worker >> Edge(ltail=container.name, **ATTACH) >> [namespaces, cgroup]
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Node
 
-from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
+from sitebuild.figure_kit import INNER, PANEL, Fill, Tint, box, on
 
 TITLE = "Containers and VMs together"
 ALT = (
@@ -29,7 +29,7 @@ DESCRIPTION = (
 DIRECTION = "BT"  # infrastructure at the bottom, containers on top
 GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.15"}
 
-VM = {**INNER, "bgcolor": "#F3E5F5"}  # a VM here is tinted like a guest OS
+VM = {**INNER, "bgcolor": Tint.PURPLE}  # a VM here is tinted like a guest OS
 
 
 def container() -> Node:
@@ -56,7 +56,7 @@ def draw() -> None:
                 sandbox_top.append(container())
             on(host, guest)
             on(guest, sandbox_top[-1])
-        with Cluster("gVisor", graph_attr={**VM, "bgcolor": "#E0F2F1"}):
+        with Cluster("gVisor", graph_attr={**VM, "bgcolor": Tint.TEAL}):
             sentry = box("Sentry\n(user-space kernel)", Fill.TEAL, 1.9, 0.6)
             sandbox_top.append(container())
         on(host, sentry)
@@ -73,9 +73,3 @@ def draw() -> None:
     # Centre each panel over the one below: link their middle columns.
     on(desktop_kernel, host, gap=3)
     on(sandbox_top[1], hypervisor, gap=2)
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

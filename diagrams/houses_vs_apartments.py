@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import Fill, box
+from sitebuild.figure_kit import Fill, Line, Tint, box
 
 TITLE = "Detached houses and an apartment building"
 ALT = (
@@ -22,7 +22,7 @@ DESCRIPTION = (
 DIRECTION = "BT"  # utilities at the bottom, supplying the homes above
 GRAPH_ATTR = {"nodesep": "0.3", "ranksep": "0.45"}
 
-SUPPLY = {"color": "#1565C0", "penwidth": "1.5", "arrowsize": "0.7"}
+SUPPLY = {"color": Line.BLUE, "penwidth": "1.5", "arrowsize": "0.7"}
 
 
 def home(label: str, shape: str) -> Node:
@@ -30,8 +30,8 @@ def home(label: str, shape: str) -> Node:
         label,
         shape=shape,
         style="filled",
-        fillcolor="#FFF3E0",
-        color="#8D6E63",
+        fillcolor=Tint.ORANGE,
+        color=Line.BROWN,
         labelloc="c",
         width="1.3",
         height="0.8",
@@ -43,11 +43,11 @@ def utilities(label: str, width: float) -> Node:
 
 
 def draw() -> None:
-    with Cluster("Detached houses", graph_attr={"bgcolor": "#F1F8E9", "labelloc": "b"}):
+    with Cluster("Detached houses", graph_attr={"bgcolor": Tint.LIGHT_GREEN, "labelloc": "b"}):
         for _ in range(3):
             own = utilities("Own water,\npower, heating", 1.5)
             own >> Edge(**SUPPLY) >> home("House", "house")
-    with Cluster("Apartment building", graph_attr={"bgcolor": "#ECEFF1", "labelloc": "b"}):
+    with Cluster("Apartment building", graph_attr={"bgcolor": Tint.GREY, "labelloc": "b"}):
         shared = utilities("Shared water, power, heating", 2.9)
         ground = [home("Flat\n(own door)", "box") for _ in range(2)]
         upstairs = [home("Flat\n(own door)", "box") for _ in range(2)]
@@ -56,9 +56,3 @@ def draw() -> None:
         # Two floors: the upper flats sit on the lower ones, fed by the same risers.
         for lower, upper in zip(ground, upstairs, strict=True):
             lower >> Edge(**SUPPLY) >> upper
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

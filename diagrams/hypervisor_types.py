@@ -56,9 +56,3 @@ def draw() -> None:
         on(host, other)
         for n in (1, 2):
             vm(n, hypervisor)
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -5,7 +5,7 @@ from diagrams.onprem.compute import Server
 from diagrams.onprem.container import Docker
 from diagrams.programming.flowchart import Document
 
-from sitebuild.figure_kit import STEP
+from sitebuild.figure_kit import STEP, Tint
 
 TITLE = "Patching containers by replacing them, and a VM in place"
 ALT = (
@@ -33,25 +33,19 @@ ICON_2_LINES = {"width": "1.2", "height": "2.0"}  # room for a second line of la
 
 
 def draw() -> None:
-    with Cluster("Containers: replace", graph_attr={"bgcolor": "#F5F7F8"}):
+    with Cluster("Containers: replace", graph_attr={"bgcolor": Tint.PANEL}):
         dockerfile = Document("1. Dockerfile:\npatched base", **ICON_2_LINES)
         image = Docker("image app:1.1", **ICON)
-        with Cluster("Started", graph_attr={"bgcolor": "#E8F5E9"}):
+        with Cluster("Started", graph_attr={"bgcolor": Tint.GREEN}):
             new = [Docker("app:1.1", **ICON), Docker("app:1.1", **ICON)]
-        with Cluster("Stopped, removed", graph_attr={"bgcolor": "#ECEFF1", "style": "dashed"}):
+        with Cluster("Stopped, removed", graph_attr={"bgcolor": Tint.GREY, "style": "dashed"}):
             old = [Docker("app:1.0", **ICON), Docker("app:1.0", **ICON)]
         dockerfile >> Edge(label="2. docker build", **STEP) >> image
         for i, (fresh, stale) in enumerate(zip(new, old, strict=True)):
             # Each step is labelled once, on the first of its two arrows.
             image >> Edge(label="" if i else "3. start new", **STEP) >> fresh
             fresh >> Edge(label="" if i else "4. stop old", style="dashed", **STEP) >> stale
-    with Cluster("VM: patch in place", graph_attr={"bgcolor": "#F3E5F5"}):
+    with Cluster("VM: patch in place", graph_attr={"bgcolor": Tint.PURPLE}):
         vm = Server("running VM", **ICON)
         upgraded = Server("same VM,\nnow changed", **ICON_2_LINES)
         vm >> Edge(label="log in, upgrade\npackages, restart", **STEP) >> upgraded
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -5,6 +5,8 @@ from diagrams.generic.storage import Storage
 from diagrams.onprem.container import Docker
 from diagrams.programming.flowchart import Document
 
+from sitebuild.figure_kit import Line, Tint
+
 TITLE = "Backing up a volume shared by several containers"
 ALT = (
     "Three app containers, 1, 2 and N, all mount the same volume. A short-lived backup "
@@ -26,27 +28,21 @@ GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.5"}
 ICON = {"width": "1.1", "height": "1.4"}
 ICON_2_LINES = {"width": "1.1", "height": "1.8"}  # room for a second line of label
 
-USE = {"color": "#1565C0", "penwidth": "1.5", "dir": "both", "arrowsize": "0.7"}
-BACKUP = {"color": "#2E7D32", "penwidth": "1.5", "fontsize": "12"}
+USE = {"color": Line.BLUE, "penwidth": "1.5", "dir": "both", "arrowsize": "0.7"}
+BACKUP = {"color": Line.GREEN, "penwidth": "1.5", "fontsize": "12"}
 
 
 def draw() -> None:
-    with Cluster("App containers (1 to N)", graph_attr={"bgcolor": "#F5F7F8"}):
+    with Cluster("App containers (1 to N)", graph_attr={"bgcolor": Tint.PANEL}):
         apps = [Docker("app 1", **ICON), Docker("app 2", **ICON), Docker("app N", **ICON)]
     volume = Storage("volume\napp-data", **ICON_2_LINES)
     for app in apps:
         # One label says it for all three lines.
         label = "read/write" if app is apps[1] else ""
         app >> Edge(label=label, fontsize="12", **USE) >> volume
-    with Cluster("docker run --rm", graph_attr={"bgcolor": "#E8F5E9"}):
+    with Cluster("docker run --rm", graph_attr={"bgcolor": Tint.GREEN}):
         backup = Docker("backup\ncontainer", **ICON_2_LINES)
-    with Cluster("Host folder", graph_attr={"bgcolor": "#FFFDE7"}):
+    with Cluster("Host folder", graph_attr={"bgcolor": Tint.YELLOW}):
         archive = Document("backup.tar", **ICON)
     volume >> Edge(label="read-only", **BACKUP) >> backup
     backup >> Edge(label="tar cf", **BACKUP) >> archive
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -4,7 +4,7 @@ from diagrams import Cluster, Edge, Node
 from diagrams.generic.storage import Storage
 from diagrams.onprem.container import Docker
 
-from sitebuild.figure_kit import BORDER, Fill
+from sitebuild.figure_kit import BORDER, Fill, Line, Tint
 
 TITLE = "State inside a VM versus state in volumes"
 ALT = (
@@ -27,7 +27,7 @@ DESCRIPTION = (
 DIRECTION = "TB"
 GRAPH_ATTR = {"nodesep": "0.35", "ranksep": "0.6"}
 
-MOUNT = {"color": "#1565C0", "penwidth": "1.5", "label": "mount", "fontsize": "12"}
+MOUNT = {"color": Line.BLUE, "penwidth": "1.5", "label": "mount", "fontsize": "12"}
 
 
 def disk(*rows: tuple[str, str]) -> Node:
@@ -40,30 +40,24 @@ def disk(*rows: tuple[str, str]) -> Node:
 
 
 def draw() -> None:
-    with Cluster("VM: one disk holds everything", graph_attr={"bgcolor": "#F3E5F5"}):
+    with Cluster("VM: one disk holds everything", graph_attr={"bgcolor": Tint.PURPLE}):
         disk(
             ("Operating system", Fill.PURPLE),
             ("App code", Fill.GREEN),
             ("Config", Fill.YELLOW),
             ("Data (state)", Fill.BLUE),
         )
-    with Cluster("Containers: state lives in volumes", graph_attr={"bgcolor": "#F5F7F8"}):
-        with Cluster("Containers (replaceable)", graph_attr={"bgcolor": "#FFFFFF"}):
+    with Cluster("Containers: state lives in volumes", graph_attr={"bgcolor": Tint.PANEL}):
+        with Cluster("Containers (replaceable)", graph_attr={"bgcolor": Tint.WHITE}):
             db = Docker("postgres:16")
             old = Docker("app:1.4\n(being replaced)")
             new = Docker("app:1.5")
         with Cluster(
             "Volumes (outlive containers)",
-            graph_attr={"bgcolor": "#E3F2FD", "labelloc": "b"},
+            graph_attr={"bgcolor": Tint.BLUE, "labelloc": "b"},
         ):
             data = Storage("db-data")
             uploads = Storage("uploads")
         old >> Edge(style="dashed", **MOUNT) >> uploads
         new >> Edge(**MOUNT) >> uploads
         db >> Edge(**MOUNT) >> data
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))

@@ -8,20 +8,26 @@ from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
 
 TITLE = "A VM stack beside a container stack"
 ALT = (
-    "Two stacks of layers side by side. Virtual machines: hardware, host OS, hypervisor, then "
-    "three VMs, each with its own guest OS, bins/libs and app. Containers: hardware, host OS "
-    "with one kernel, container runtime, then three containers, each holding only bins/libs "
-    "and an app."
+    "Two stacks side by side. Virtual machines: hardware, then a hypervisor (type 1, or Linux "
+    "with KVM), then three VMs, each with its own guest kernel, bins/libs and app. Containers: "
+    "hardware, then one host Linux kernel, then three containers, each holding only bins/libs "
+    "and an app, and beside them the container engine and runtime, ordinary host processes "
+    "that set the containers up and are not in their path to the kernel."
 )
 CAPTION = (
-    "Each VM boots its own guest OS on virtual hardware from the hypervisor. Containers skip "
-    "that layer: they are processes sharing the host's one kernel."
+    "Each VM boots a guest kernel of its own on virtual hardware from the hypervisor. "
+    "Containers have none: they are processes making system calls straight to the host's one "
+    "kernel, and the engine that started them stands beside them, not underneath."
 )
 DESCRIPTION = (
-    "Left, virtual machines, from the bottom up: hardware, host OS, hypervisor, and on it "
-    "VM 1, VM 2 and VM 3, each made of a guest OS, bins/libs and an app. Right, containers, from "
-    "the bottom up: hardware, host OS (one kernel), container runtime, and on it containers 1 to "
-    "3, each made of bins/libs and an app; no guest OS."
+    "Left, virtual machines, from the bottom up: hardware; a hypervisor, either type 1 or the "
+    "Linux kernel acting as one through KVM; on it VM 1, VM 2 and VM 3, each made of a guest OS "
+    "with its own kernel, bins/libs and an app. Right, containers, from the bottom up: hardware; "
+    "the host's Linux kernel, one for all; on it containers 1 to 3, each made of bins/libs and "
+    "an app, with no guest OS. Beside the containers, also on the host kernel, the container "
+    "engine and runtime (for example dockerd, containerd and runc): host processes that create "
+    "the containers' namespaces and cgroups, then stay out of the way; a container's system "
+    "calls do not pass through them."
 )
 DIRECTION = "BT"  # bottom to top: hardware at the bottom, apps on top
 GRAPH_ATTR = {"nodesep": "0.15", "ranksep": "0.15"}
@@ -40,8 +46,7 @@ def draw() -> None:
     with Cluster("Virtual machines", graph_attr=PANEL):
         base = [
             box("Hardware", Fill.GREY, WIDE),
-            box("Host OS", Fill.BLUE, WIDE),
-            box("Hypervisor", Fill.ORANGE, WIDE),
+            box("Hypervisor\n(type 1, or Linux with KVM)", Fill.ORANGE, WIDE, 0.6),
         ]
         stack(*base)
         for n in (1, 2, 3):
@@ -54,9 +59,8 @@ def draw() -> None:
             stack(base[-1], *vm)
     with Cluster("Containers", graph_attr=PANEL):
         base = [
-            box("Hardware", Fill.GREY, WIDE),
-            box("Host OS (one kernel)", Fill.BLUE, WIDE),
-            box("Container runtime", Fill.TEAL, WIDE),
+            box("Hardware", Fill.GREY, WIDE + COLUMN + 0.35),
+            box("Host Linux kernel\n(one, shared by all)", Fill.BLUE, WIDE + COLUMN + 0.35, 0.6),
         ]
         stack(*base)
         for n in (1, 2, 3):
@@ -67,9 +71,12 @@ def draw() -> None:
                 ]
             # No guest OS: the empty rank keeps bins/libs and apps level with the VMs' ones.
             stack(base[-1], *container, gap=2)
-
-
-if __name__ == "__main__":
-    from sitebuild.figures import main
-
-    raise SystemExit(main([__file__]))
+        # The engine and runtime are host processes beside the containers, not a layer under
+        # them: they create the namespaces and cgroups, and system calls bypass them.
+        runtime = box(
+            "Engine and\nruntime\n(dockerd,\ncontainerd,\nrunc): set up,\nthen step aside",
+            Fill.TEAL,
+            COLUMN + 0.2,
+            1.6,
+        )
+        on(base[-1], runtime, 2)

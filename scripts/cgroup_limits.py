@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+LAB = "cgroup_limits"
+
 MIB = 1024 * 1024
 MEMORY_LIMIT_MIB = 32
 PIDS_LIMIT = 16
@@ -253,17 +255,26 @@ def read_all(fd: int) -> bytes:
         return pipe.read()
 
 
+def privileged() -> bool:
+    """Linux, and CAP_SYS_ADMIN (bit 21 of CapEff), which creating namespaces
+    and mounting need. Root has it, unless it runs in a locked-down
+    container (Docker's default set of capabilities leaves it out)."""
+    if sys.platform != "linux":
+        return False
+    with open("/proc/self/status") as f:
+        cap_eff = int(f.read().split("CapEff:")[1].split()[0], 16)
+    return bool(cap_eff & 1 << 21)
+
+
 def refuse(why: str) -> int:
-    print(
-        f"cgroup_limits: {why}; run: sudo python3 scripts/cgroup_limits.py",
-        file=sys.stderr,
-    )
+    """One line on stderr: what the lab lacks and how to run it; exit code 2."""
+    print(f"{LAB}: {why}; run: sudo python3 scripts/{LAB}.py", file=sys.stderr)
     return 2
 
 
 def main() -> int:
-    if sys.platform != "linux" or os.geteuid() != 0:
-        return refuse("needs Linux and root to create cgroups")
+    if not privileged():
+        return refuse("needs Linux and root (CAP_SYS_ADMIN) to create cgroups")
     name = f"lab-cgroup-limits-{os.getpid()}"
     mountinfo = Path("/proc/self/mountinfo").read_text()
     cgroup = find_cgroup(mountinfo, Path("/proc/self/cgroup").read_text(), name)
@@ -325,10 +336,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # Clean up on `kill` as on Ctrl-C.
+    # Clean up on `kill` (SIGTERM) as on Ctrl-C: both raise KeyboardInterrupt.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("cgroup_limits: interrupted; cleaned up", file=sys.stderr)
+        print(f"{LAB}: interrupted; cleaned up", file=sys.stderr)
         sys.exit(130)

@@ -18,11 +18,14 @@ import io
 import json
 import os
 import shutil
+import signal
 import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+LAB = "immutable_layers"
 
 # Uncompressed layers give the same digests everywhere; gzip output can vary.
 LAYER = "application/vnd.oci.image.layer.v1.tar"
@@ -167,8 +170,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # Clean up on `kill` (SIGTERM) as on Ctrl-C: both raise KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("immutable_layers: interrupted; cleaned up", file=sys.stderr)
+        print(f"{LAB}: interrupted; cleaned up", file=sys.stderr)
         sys.exit(130)

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+LAB = "mini_container"
+
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 0x1000, 0x4000, 0x40000, 2
@@ -46,7 +48,7 @@ ps -o pid,user,comm
 
 
 def call(name: str, *args: object) -> None:
-    """Call a libc function; turn its -1 and errno into an OSError."""
+    """Call a libc function; turn its -1 and errno into an OSError naming it."""
     if getattr(libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
@@ -60,6 +62,23 @@ def checkpoint(name: str) -> None:
     if os.environ.get("LAB_PAUSE_AT") == name:
         print(f"paused at {name!r} (LAB_PAUSE_AT)", file=sys.stderr, flush=True)
         time.sleep(60)
+
+
+def privileged() -> bool:
+    """Linux, and CAP_SYS_ADMIN (bit 21 of CapEff), which creating namespaces
+    and mounting need. Root has it, unless it runs in a locked-down
+    container (Docker's default set of capabilities leaves it out)."""
+    if sys.platform != "linux":
+        return False
+    with open("/proc/self/status") as f:
+        cap_eff = int(f.read().split("CapEff:")[1].split()[0], 16)
+    return bool(cap_eff & 1 << 21)
+
+
+def refuse(why: str) -> int:
+    """One line on stderr: what the lab lacks and how to run it; exit code 2."""
+    print(f"{LAB}: {why}; run: sudo python3 scripts/{LAB}.py", file=sys.stderr)
+    return 2
 
 
 def is_static(path: Path) -> bool:
@@ -159,17 +178,11 @@ def main() -> int:
     busybox = Path(shutil.which("busybox") or "/bin/busybox")
     static = busybox.exists() and is_static(busybox)
     needs = {
-        "Linux": sys.platform == "linux",
-        "root": os.geteuid() == 0,
+        "Linux and root (CAP_SYS_ADMIN)": privileged(),
         "a static busybox (apt install busybox-static)": static,
     }
     if missing := [what for what, ok in needs.items() if not ok]:
-        print(
-            f"mini_container: needs {' and '.join(missing)}; "
-            "run: sudo python3 scripts/mini_container.py",
-            file=sys.stderr,
-        )
-        return 2
+        return refuse(f"needs {' and '.join(missing)}")
     workdir = Path(tempfile.mkdtemp(prefix="mini-container-"))
     limits = cgroup_limits(f"mini-container-{os.getpid()}")
     cgroup = sorted({file.parent for file in limits})
@@ -211,10 +224,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # Clean up on `kill` as on Ctrl-C.
+    # Clean up on `kill` (SIGTERM) as on Ctrl-C: both raise KeyboardInterrupt.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("mini_container: interrupted; cleaned up", file=sys.stderr)
+        print(f"{LAB}: interrupted; cleaned up", file=sys.stderr)
         sys.exit(130)

@@ -19,6 +19,8 @@ import socket
 import sys
 import time
 
+LAB = "same_kernel"
+
 # From <sched.h> and <sys/mount.h>. Python 3.11 has no os.unshare (3.12 has),
 # so we call the C library directly.
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -35,20 +37,21 @@ def call(name: str, *args: object) -> None:
         raise OSError(err, f"{name}: {os.strerror(err)}")
 
 
-def require_sys_admin(lab: str, why: str) -> None:
-    """Exit 2 with one line when we lack CAP_SYS_ADMIN: not root, or root
-    in a locked-down container."""
-    cap_eff = 0
-    if sys.platform == "linux":
-        with open("/proc/self/status") as f:
-            cap_eff = int(f.read().split("CapEff:")[1].split()[0], 16)
-    if not cap_eff & (1 << 21):  # bit 21 is CAP_SYS_ADMIN
-        print(
-            f"{lab}: needs Linux and root (CAP_SYS_ADMIN) {why}; "
-            f"run: sudo python3 scripts/{lab}.py",
-            file=sys.stderr,
-        )
-        sys.exit(2)
+def privileged() -> bool:
+    """Linux, and CAP_SYS_ADMIN (bit 21 of CapEff), which creating namespaces
+    and mounting need. Root has it, unless it runs in a locked-down
+    container (Docker's default set of capabilities leaves it out)."""
+    if sys.platform != "linux":
+        return False
+    with open("/proc/self/status") as f:
+        cap_eff = int(f.read().split("CapEff:")[1].split()[0], 16)
+    return bool(cap_eff & 1 << 21)
+
+
+def refuse(why: str) -> int:
+    """One line on stderr: what the lab lacks and how to run it; exit code 2."""
+    print(f"{LAB}: {why}; run: sudo python3 scripts/{LAB}.py", file=sys.stderr)
+    return 2
 
 
 def checkpoint(name: str) -> None:
@@ -92,7 +95,10 @@ def child(report_fd: int) -> None:
 
 
 def main() -> int:
-    require_sys_admin("same_kernel", "to create namespaces")
+    if not privileged():
+        return refuse(
+            "needs Linux and root (CAP_SYS_ADMIN) to create namespaces"
+        )
     host = kernel_facts()
     read_fd, write_fd = os.pipe()
     # unshare(CLONE_NEWPID) moves no one: it makes our next child PID 1 of
@@ -149,8 +155,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # Clean up on `kill` (SIGTERM) as on Ctrl-C: both raise KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("same_kernel: interrupted; cleaned up", file=sys.stderr)
+        print(f"{LAB}: interrupted; cleaned up", file=sys.stderr)
         sys.exit(130)

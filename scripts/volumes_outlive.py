@@ -26,13 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
+LAB = "volumes_outlive"
+
 CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 0x1000, 0x4000, 0x40000
 MNT_DETACH = 2
 libc = ctypes.CDLL(None, use_errno=True)
 
 
 def call(name: str, *args: object) -> None:
-    """Call a libc function; turn its -1 and errno into an OSError."""
+    """Call a libc function; turn its -1 and errno into an OSError naming it."""
     if getattr(libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{name}: {os.strerror(err)}")
@@ -48,11 +50,20 @@ def checkpoint(name: str) -> None:
         time.sleep(60)
 
 
+def privileged() -> bool:
+    """Linux, and CAP_SYS_ADMIN (bit 21 of CapEff), which creating namespaces
+    and mounting need. Root has it, unless it runs in a locked-down
+    container (Docker's default set of capabilities leaves it out)."""
+    if sys.platform != "linux":
+        return False
+    with open("/proc/self/status") as f:
+        cap_eff = int(f.read().split("CapEff:")[1].split()[0], 16)
+    return bool(cap_eff & 1 << 21)
+
+
 def refuse(why: str) -> int:
-    print(
-        f"volumes_outlive: {why}; run: sudo python3 scripts/volumes_outlive.py",
-        file=sys.stderr,
-    )
+    """One line on stderr: what the lab lacks and how to run it; exit code 2."""
+    print(f"{LAB}: {why}; run: sudo python3 scripts/{LAB}.py", file=sys.stderr)
     return 2
 
 
@@ -110,10 +121,7 @@ def describe(upper: Path) -> None:
 
 
 def main() -> int:
-    status = "CapEff: 0"
-    if sys.platform == "linux":
-        status = Path("/proc/self/status").read_text()
-    if not int(status.split("CapEff:")[1].split()[0], 16) & (1 << 21):
+    if not privileged():
         return refuse("needs Linux and root (CAP_SYS_ADMIN) to mount")
     # A mount namespace of our own: the host never sees our mounts, and the
     # kernel removes them if we die.
@@ -201,10 +209,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # Clean up on `kill` as on Ctrl-C.
+    # Clean up on `kill` (SIGTERM) as on Ctrl-C: both raise KeyboardInterrupt.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("volumes_outlive: interrupted; cleaned up", file=sys.stderr)
+        print(f"{LAB}: interrupted; cleaned up", file=sys.stderr)
         sys.exit(130)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import socket
@@ -29,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import yaml
 from bs4 import BeautifulSoup
 
-REPO = Path(__file__).resolve().parents[1]
+from sitebuild import reasoned_list
+from sitebuild.project import REPO, build
+
 EXCLUDE_FILE = REPO / "sitebuild" / "linkcheck_exclude.yml"
 CACHE_DIR = REPO / ".cache" / "linkcheck"
 SKIPPED = "linkcheck: skipped: no network"
@@ -188,28 +188,15 @@ def check_internal(site_dir: Path) -> Result:
 
 
 def load_excludes(path: Path = EXCLUDE_FILE) -> list[Exclude]:
-    """The exclude list: a YAML list of {pattern, reason}; bad entries fail naming file:line."""
-    text = path.read_text(encoding="utf-8")
-    node = yaml.compose(text)
-    data = yaml.safe_load(text)
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise ValueError(f"{path}:1: expected a list of entries with `pattern` and `reason`")
+    """The exclude list: entries of `pattern` (a regular expression) and `reason`."""
     excludes = []
-    for item, item_node in zip(data, node.value, strict=True):
-        line = item_node.start_mark.line + 1
-        if not isinstance(item, dict) or set(item) != {"pattern", "reason"}:
-            raise ValueError(f"{path}:{line}: each entry needs exactly `pattern` and `reason`")
-        pattern, reason = item["pattern"], item["reason"]
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError(f"{path}:{line}: say why {pattern!r} is excluded (`reason`)")
+    for entry in reasoned_list.load(path, ("pattern", "reason")):
         try:
-            re.compile(pattern)
-        except (re.error, TypeError) as err:
-            msg = f"{path}:{line}: {pattern!r} is not a regular expression: {err}"
-            raise ValueError(msg) from err
-        excludes.append(Exclude(pattern, reason.strip()))
+            re.compile(entry["pattern"])
+        except re.error as err:
+            problem = f"`pattern` {entry['pattern']!r} is not a regular expression ({err})"
+            raise entry.fail(problem, "fix it, or escape it with re.escape's rules") from None
+        excludes.append(Exclude(entry["pattern"], entry["reason"]))
     return excludes
 
 
@@ -321,14 +308,7 @@ def check_external(
 
 
 def _build(site_dir: Path) -> None:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(site_dir)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    proc = build(REPO, site_dir)
     if proc.returncode:
         raise SystemExit(f"linkcheck: the strict build failed:\n{proc.stderr}{proc.stdout}")
 

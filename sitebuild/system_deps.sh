@@ -16,6 +16,7 @@ debian_package() {
     npm) echo npm ;;
     nginx) echo nginx ;;
     git) echo git ;;
+    ip) echo iproute2 ;;
     venv) echo python3-venv ;;
     *) echo "$1" ;;
   esac
@@ -50,6 +51,15 @@ for tool in "$@"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+# Ubuntu ships Chromium only as a snap (its chromium-browser package is a transitional one that
+# installs the snap), and snaps do not run in containers. GitHub's ubuntu-24.04 image has its own
+# build at /usr/bin/chromium, so this only stops a bare Ubuntu machine: say what to do instead.
+os_release=${OS_RELEASE:-/etc/os-release}
+if [[ " ${missing[*]} " == *" chromium "* ]] && grep -qsx 'ID=ubuntu' "$os_release"; then
+  echo "setup: 'chromium' is missing; Ubuntu has it only as a snap: install Chromium or Google Chrome and link its binary as /usr/bin/chromium, then run make again" >&2
+  exit 1
+fi
+
 if command -v apt-get >/dev/null 2>&1; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
@@ -63,8 +73,18 @@ if command -v apt-get >/dev/null 2>&1; then
   for tool in "${missing[@]}"; do packages+=("$(debian_package "$tool")"); done
   echo "setup: installing ${packages[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # One broken source (a third-party repository, a foreign architecture) fails the whole update,
+  # yet the indexes that did download may well hold what we need: try the install regardless.
+  update_error=""
+  update_log=$($sudo apt-get update -qq 2>&1) ||
+    update_error=$(grep -m1 '^[EW]:' <<<"$update_log" || echo "apt-get update failed")
+  if ! install_log=$($sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" 2>&1); then
+    reason=$(grep -m1 '^E:' <<<"$install_log" || echo "apt-get install failed")
+    echo "setup: could not install ${packages[*]} with apt-get: $reason${update_error:+ (apt-get update failed too: $update_error)}" >&2
+    exit 1
+  fi
+  [ -z "$update_error" ] ||
+    echo "setup: installed ${packages[*]} although apt-get update failed: $update_error" >&2
 elif [ "$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then
   for tool in "${missing[@]}"; do
     # shellcheck disable=SC2046

@@ -1,102 +1,15 @@
-"""Shared fixtures: the repository, a strict build of the real site, a scratch project copy."""
+"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and the summary
+line. What tests share with the benchmark and the link checker lives in sitebuild/project.py."""
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-import yaml
 from playwright.sync_api import Browser, sync_playwright
 
-REPO = Path(__file__).resolve().parents[1]
-MKDOCS = [sys.executable, "-m", "mkdocs"]
-
-
-def _top_level_setting(key: str) -> str:
-    """A plain top-level value of mkdocs.yml (the file's !!python tags stop a whole safe_load)."""
-    lines = (REPO / "mkdocs.yml").read_text().splitlines()
-    return yaml.safe_load("\n".join(line for line in lines if line.startswith(f"{key}:")))[key]
-
-
-SITE_NAME = _top_level_setting("site_name")
-SITE_PATH = urlparse(_top_level_setting("site_url")).path  # e.g. "/explainer/"
-
-# The things a build reads. A scratch copy holds these, so a test can break one on purpose.
-PROJECT_FILES = [
-    "mkdocs.yml",
-    "docs",
-    "diagrams",
-    "scripts",
-    "sitebuild",
-    "overrides",
-    "includes",
-    "hooks",
-]
-
-
-@functools.cache  # every build in a test run asks; the answer cannot change during the run
-def last_commit_epoch() -> str:
-    """Seconds since the epoch of the last commit: `make` exports it as SOURCE_DATE_EPOCH."""
-    return subprocess.run(
-        # safe.directory: `sudo make test` runs git as root in a checkout owned by someone else.
-        ["git", "-C", str(REPO), "-c", f"safe.directory={REPO}", "log", "-1", "--format=%ct"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-
-
-def mkdocs_env() -> dict[str, str]:
-    """The environment `make` gives MkDocs: the two MkDocs 2 banners silenced, and dates taken
-    from the last commit (SOURCE_DATE_EPOCH), not the clock, so builds are reproducible."""
-    env = dict(os.environ)
-    env.update(NO_MKDOCS_2_WARNING="1", DISABLE_MKDOCS_2_WARNING="true")
-    env.setdefault("SOURCE_DATE_EPOCH", last_commit_epoch())
-    return env
-
-
-def build(project: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
-    """`mkdocs build --strict` of `project` into `site_dir`; output kept for assertions."""
-    return subprocess.run(
-        [*MKDOCS, "build", "--strict", "--site-dir", str(site_dir)],
-        cwd=project,
-        env=mkdocs_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def copy_project(dest: Path) -> Path:
-    """A copy of everything a build reads, in `dest`, to edit or break without touching the repo."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, dest / name)
-    # The figure cache is keyed by content, so sharing it keeps copies fast and stays correct.
-    if (REPO / ".cache").exists():
-        (dest / ".cache").symlink_to(REPO / ".cache")
-    return dest
-
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download does not work here
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
 
 
 @pytest.fixture(scope="session")

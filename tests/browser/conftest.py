@@ -21,8 +21,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import SITE_PATH
 from playwright.sync_api import expect
+
+from sitebuild.project import SITE_PATH
 
 # CI shares 2 cores with builds and Java; Playwright's default 5 s wait for an expectation is
 # tight there (one unexplained failure seen under load), and a wait costs nothing when it passes.

@@ -1,4 +1,4 @@
-"""Check 5: axe-core finds no accessibility violation on any built page, in either palette.
+"""axe-core finds no accessibility violation on any built page, in either palette.
 
 Each page is opened in Chromium from the local server, with the reader's system preference
 emulated as light and as dark (the palette Material shows on a first visit follows it), and
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, report
+from conftest import report
 from playwright.sync_api import Browser
 
 from browser.conftest import SCHEMES, page_paths, serve
+from sitebuild.project import REPO
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 

@@ -1,4 +1,4 @@
-"""Check 6: the built site works for a reader, end to end, in a real browser.
+"""The built site works for a reader, end to end, in a real browser.
 
 Chromium opens the site from the local server (tests/browser/conftest.py). Each test gets a
 fresh browser context, so no stored palette or clipboard leaks from one test to the next.
@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import SITE_NAME, report
+from conftest import report
 from playwright.sync_api import Browser, Page, expect
 
 from browser.conftest import page_path, page_paths
+from sitebuild.project import SITE_NAME
 
 pytestmark = pytest.mark.slow
 NARROW = {"width": 375, "height": 812}  # a small phone

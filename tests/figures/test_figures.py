@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, report
+from conftest import report
 
 from sitebuild import figures
+from sitebuild.project import REPO
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The figures the pages rely on (names agreed in the project's conventions).
@@ -67,6 +68,16 @@ def test_every_script_renders(rendered: list[figures.Figure]) -> None:
     assert names == {figures.figure_name(p) for p in figures.scripts(REPO)}
     assert names >= AGREED, f"missing figures: {AGREED - names}"
     report("figures", len(rendered))
+
+
+def test_scripts_take_colours_from_the_kit() -> None:
+    """A colour is named once, in sitebuild/figure_kit.py; a script's Source block shows only
+    the figure (`make figure NAME=...` renders one, so no script needs a `__main__` block)."""
+    for script in figures.scripts(REPO):
+        source = script.read_text()
+        raw = re.findall(r"#[0-9A-Fa-f]{6}\b", source)
+        assert not raw, f"{script.name}: use a Fill, Tint or Line of the kit instead of {raw}"
+        assert "__main__" not in source, f"{script.name}: drop the `__main__` block"
 
 
 def test_svg_is_self_contained_and_small(rendered: list[figures.Figure]) -> None:
@@ -148,9 +159,13 @@ def test_renders_are_byte_identical(rendered: list[figures.Figure], tmp_path: Pa
         assert a.read_bytes() == b.read_bytes() == figure.svg.encode(), figure.name
 
 
-def test_a_script_run_alone_renders_its_figure(tmp_path: Path) -> None:
-    """`python diagrams/NAME.py` renders that figure only and prints where it is."""
-    (out,) = _render_in_subprocess(tmp_path, "diagrams/patching.py")
+def test_make_figure_renders_that_figure_alone(tmp_path: Path) -> None:
+    """`make figure NAME=patching` renders that figure only and prints where it is."""
+    env = {**os.environ, figures.CACHE_ENV: str(tmp_path)}
+    make = ["make", "--no-print-directory", "-s", "figure", "NAME=patching"]
+    result = subprocess.run(make, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    (out,) = [Path(line) for line in result.stdout.splitlines()]
     assert out.name == "patching.svg"
     assert ET.parse(out).getroot().find(f"{SVG}title") is not None
     log = (tmp_path / figures.RENDER_LOG).read_text().split()
@@ -176,30 +191,54 @@ def test_cache_renders_only_what_changed(tmp_path: Path, monkeypatch: pytest.Mon
     assert [line.split()[0] for line in log[3:]] == [figures.figure_name(edited)]
 
 
+class PipelineCopy:
+    """A project holding a copy of sitebuild/ and two figure scripts, rendered in fresh processes
+    whose `sitebuild` is the copy (`-m` puts the working directory first on the path)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.project, self.cache, self.out = (
+            tmp_path / "project",
+            tmp_path / "cache",
+            tmp_path / "out",
+        )
+        (self.project / "diagrams").mkdir(parents=True)
+        shutil.copytree(REPO / "sitebuild", self.project / "sitebuild", ignore=IGNORE_PYCACHE)
+        for name in ("hypervisor_types.py", "patching.py"):
+            shutil.copy2(REPO / "diagrams" / name, self.project / "diagrams" / name)
+
+    def render(self) -> list[str]:
+        """Render both figures; return the names of every render so far (the render log)."""
+        env = {**os.environ, figures.CACHE_ENV: str(self.cache)}
+        args = [sys.executable, "-m", "sitebuild.figures", "--out", str(self.out)]
+        result = subprocess.run(args, cwd=self.project, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        log = (self.cache / figures.RENDER_LOG).read_text().splitlines()
+        return [line.split()[0] for line in log]
+
+
 def test_editing_the_figure_kit_rerenders_what_uses_it(tmp_path: Path) -> None:
     """The scripts import sitebuild/figure_kit.py, so its bytes are part of every cache key."""
-    project = tmp_path / "project"
-    (project / "diagrams").mkdir(parents=True)
-    shutil.copytree(REPO / "sitebuild", project / "sitebuild", ignore=IGNORE_PYCACHE)
-    for name in ("hypervisor_types.py", "patching.py"):
-        shutil.copy2(REPO / "diagrams" / name, project / "diagrams" / name)
-    cache = tmp_path / "cache"
-
-    def render() -> list[str]:
-        """Render in a fresh process whose `sitebuild` is the copy (`-m` puts cwd first)."""
-        env = {**os.environ, figures.CACHE_ENV: str(cache)}
-        args = [sys.executable, "-m", "sitebuild.figures", "--out", str(tmp_path / "out")]
-        result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        return [line.split()[0] for line in (cache / figures.RENDER_LOG).read_text().splitlines()]
-
-    assert sorted(render()) == ["hypervisor-types", "patching"]
-    assert len(render()) == 2, "a second run must render nothing"
-    kit = project / "sitebuild" / "figure_kit.py"
+    copy = PipelineCopy(tmp_path)
+    assert sorted(copy.render()) == ["hypervisor-types", "patching"]
+    assert len(copy.render()) == 2, "a second run must render nothing"
+    kit = copy.project / "sitebuild" / "figure_kit.py"
     source = kit.read_text()
     assert 'BORDER = "#546E7A"' in source
     kit.write_text(source.replace('BORDER = "#546E7A"', 'BORDER = "#123456"'))
-    assert sorted(render()[2:]) == ["hypervisor-types", "patching"], "the kit changed: re-render"
-    boxes = ET.parse(tmp_path / "out" / "hypervisor-types.svg").getroot()
+    assert sorted(copy.render()[2:]) == ["hypervisor-types", "patching"], "the kit changed"
+    boxes = ET.parse(copy.out / "hypervisor-types.svg").getroot()
     strokes = {e.get("stroke") for e in boxes.iter(f"{SVG}path")}
     assert "#123456" in strokes, "the re-rendered figure draws with the edited kit"
+
+
+def test_editing_any_pipeline_module_rerenders_every_figure(tmp_path: Path) -> None:
+    """Every module of the pipeline is part of the cache key: no version number to bump."""
+    copy = PipelineCopy(tmp_path)
+    modules = sorted((copy.project / "sitebuild" / "figures").glob("*.py"))
+    assert {m.stem for m in modules} >= {"__init__", "draw", "layout", "svg"}
+    rendered = len(copy.render())
+    for module in modules:
+        module.write_text(module.read_text() + "\n# edited\n")
+        log = copy.render()
+        assert sorted(log[rendered:]) == ["hypervisor-types", "patching"], f"{module.name} changed"
+        rendered = len(log)

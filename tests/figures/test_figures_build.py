@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, build
 
 from sitebuild import figures
+from sitebuild.project import REPO, build
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
-from conftest import REPO
 from mkdocs.exceptions import PluginError
 
 from sitebuild import figures
+from sitebuild.project import REPO
 
 FRONT_MATTER = "---\ndescription: A page.\n---\n\n"
 

@@ -4,7 +4,7 @@ Every lab test uses these helpers to: run scripts/NAME.py as the reader would (D
 python3, no arguments, a scratch working directory and TMPDIR); compare its output with the
 verified file the page embeds (scripts/output/NAME.txt), after normalising only what must
 vary between runs; and prove the lab left the host as it found it (mounts, cgroups, files,
-processes), on success, on an injected failure and on Ctrl-C.
+processes), on success, on an injected failure, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ OUTPUT = REPO / "scripts" / "output"
 PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 NOBODY = 65534
 Rules = Sequence[tuple[str, str]]
+OnPause = Callable[[int], None] | None
 
 
 def normalise(text: str, rules: Rules) -> str:
@@ -95,10 +96,23 @@ class HostState:
     def now(cls) -> HostState:
         return cls(Path("/proc/self/mountinfo").read_text(), cgroup_dirs())
 
-    def assert_same_as(self, before: HostState, when: str) -> None:
+    def assert_same_as(self, before: HostState, when: str, lab_pid: int | None = None) -> None:
+        """Mounts and cgroups as they were. Given the lab's PID, a cgroup named for another
+        PID (as in lab-cgroup-limits-1234) is another run's, on a machine shared with other test
+        sessions, and is not counted: every lab names its cgroups with its own PID."""
         assert self.mountinfo == before.mountinfo, f"mounts changed {when}"
         added, removed = self.cgroups - before.cgroups, before.cgroups - self.cgroups
+        if lab_pid is not None:
+            added, removed = (
+                {d for d in dirs if not another_runs(d, lab_pid)} for dirs in (added, removed)
+            )
         assert not added and not removed, f"cgroups changed {when}: +{added} -{removed}"
+
+
+def another_runs(cgroup: str, lab_pid: int) -> bool:
+    """Whether a cgroup's name ends in a PID other than the lab's: another run made it."""
+    pid = re.search(r"-(\d+)$", cgroup)
+    return bool(pid) and int(pid[1]) != lab_pid
 
 
 def live_processes(session: int) -> list[str]:
@@ -129,8 +143,10 @@ class Lab:
             d.chmod(0o777)  # writable for the unprivileged run too
         self.before = HostState.now()
 
-    def command(self, args: Sequence[str], wrapper: Sequence[str]) -> list[str]:
-        return [*wrapper, PYTHON, str(self.script), *args]
+    def command(
+        self, args: Sequence[str], wrapper: Sequence[str], script: Path | None = None
+    ) -> list[str]:
+        return [*wrapper, PYTHON, str(script or self.script), *args]
 
     def environment(self, env: dict[str, str] | None) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("LAB_")}
@@ -146,7 +162,7 @@ class Lab:
     ) -> subprocess.CompletedProcess[str]:
         """Run the lab to the end, then check it cleaned up after itself."""
         proc = subprocess.Popen(
-            self.command(args, wrapper),
+            self.command(args, wrapper, self._copy_for_nobody() if as_nobody else None),
             cwd=self.cwd,
             env=self.environment(env),
             stdout=subprocess.PIPE,
@@ -162,6 +178,16 @@ class Lab:
         self.assert_clean(proc.pid, "after the run")
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
+    def _copy_for_nobody(self) -> Path:
+        """The lab, byte for byte and still named scripts/NAME.py, where nobody can read it: a
+        checkout under a private (0700) directory is closed to nobody. A lab is one file a reader
+        can copy, so the copy runs exactly as the original does."""
+        copy = self.cwd.parent / "scripts" / self.script.name
+        copy.parent.mkdir(mode=0o755, exist_ok=True)
+        shutil.copyfile(self.script, copy)
+        copy.chmod(0o644)
+        return copy
+
     def fail_at(self, checkpoint: str, *args: str) -> None:
         """Make the lab fail on purpose at a checkpoint (LAB_FAIL_AT): it must exit 1 naming
         it, and clean up (checked by run)."""
@@ -169,10 +195,21 @@ class Lab:
         assert result.returncode == 1, (result.returncode, result.stderr)
         assert f"failing on purpose at '{checkpoint}'" in result.stderr, result.stderr
 
-    def interrupt_at(self, checkpoint: str, *args: str) -> HostState:
+    def interrupt_at(self, checkpoint: str, *args: str, on_pause: OnPause = None) -> HostState:
         """Pause the lab at a checkpoint, press Ctrl-C (SIGINT to its process group, as a
         terminal does): it must exit 130 and clean up. Returns the host state while it was
-        paused."""
+        paused; `on_pause(pid)`, if given, looks at the paused lab first."""
+        return self._stop_at(checkpoint, args, "Ctrl-C", on_pause)
+
+    def terminate_at(self, checkpoint: str, *args: str, on_pause: OnPause = None) -> HostState:
+        """Pause the lab at a checkpoint, then `kill` it (SIGTERM to the lab's own process
+        only, so it must stop its children itself): it must exit 130 and clean up, as on
+        Ctrl-C. Returns the host state while it was paused; `on_pause` as above."""
+        return self._stop_at(checkpoint, args, "SIGTERM", on_pause)
+
+    def _stop_at(
+        self, checkpoint: str, args: Sequence[str], how: str, on_pause: OnPause
+    ) -> HostState:
         proc = subprocess.Popen(
             self.command(args, ()),
             cwd=self.cwd,
@@ -185,12 +222,21 @@ class Lab:
         try:
             err = _read_until(proc, "paused at")
             during = HostState.now()
-            os.killpg(proc.pid, signal.SIGINT)
+            if on_pause:
+                on_pause(proc.pid)
+            if how == "Ctrl-C":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                os.kill(proc.pid, signal.SIGTERM)
             err += proc.communicate(timeout=30)[1]
         finally:
             _kill_session(proc)
-        self.assert_clean(proc.pid, "after Ctrl-C")
+        try:
+            self.assert_clean(proc.pid, f"after {how}")
+        except AssertionError as e:  # what the lab said helps to see why
+            raise AssertionError(f"{e}\nthe lab's stderr:\n{err}") from None
         assert proc.returncode == 130, (proc.returncode, err)
+        assert f"{self.name}: interrupted; cleaned up" in err, err
         return during
 
     def assert_clean(self, session: int, when: str) -> None:
@@ -198,7 +244,7 @@ class Lab:
         while (left := live_processes(session)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not left, f"{self.name} left processes running {when}: {left}"
-        HostState.now().assert_same_as(self.before, when)
+        HostState.now().assert_same_as(self.before, when, lab_pid=session)
         for d in (self.cwd, self.tmp):
             assert not any(d.iterdir()), f"{self.name} left files in {d} {when}: {os.listdir(d)}"
 

@@ -67,18 +67,6 @@ def test_cgroups_are_made_where_expected_then_removed_on_ctrl_c(lab: Lab) -> Non
     assert controllers in ({"memory", "pids"}, {Path(next(iter(made))).name})
 
 
-def test_ctrl_c_with_the_fork_bomb_alive_kills_it_and_removes_the_cgroup(lab: Lab) -> None:
-    lab.interrupt_at("forked")
-
-
-def test_injected_failure_with_the_fork_bomb_alive_leaves_nothing_behind(lab: Lab) -> None:
-    lab.fail_at("forked")
-
-
-def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
-    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
-
-
 def test_without_cgroup_controllers_it_refuses_in_one_line(lab: Lab) -> None:
     result = lab.run(wrapper=UNMOUNT_CGROUPS)
     assert_one_line_refusal(result, LAB)

@@ -35,11 +35,6 @@ def test_needs_no_privilege_and_prints_the_same(lab: Lab) -> None:
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
-def test_injected_failure_and_ctrl_c_remove_the_image_store(lab: Lab) -> None:
-    lab.fail_at("stored")
-    lab.interrupt_at("stored")
-
-
 def test_layer_is_a_plain_tar_and_deterministic() -> None:
     files = {"b.txt": b"two\n", "a.txt": b"one\n"}
     data = immutable_layers.layer(files)

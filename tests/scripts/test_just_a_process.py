@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
+from labkit import Lab, lab_fixture, page_output
 
 LAB = "just_a_process"
 lab = lab_fixture(LAB)
@@ -36,16 +36,3 @@ def test_one_process_two_views_and_output_matches_page(lab: Lab) -> None:
     assert "SIGTERM  still running" in out and "SIGKILL  gone" in out
     shown, expected = page_output(LAB, out, RULES)
     assert shown == expected, "the page shows other output: see labkit.page_output"
-
-
-def test_injected_failure_while_the_child_runs_leaves_nothing_behind(lab: Lab) -> None:
-    lab.fail_at("outside")
-
-
-def test_ctrl_c_while_the_child_runs_leaves_nothing_behind(lab: Lab) -> None:
-    during = lab.interrupt_at("outside")
-    during.assert_same_as(lab.before, "while the lab was paused")
-
-
-def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
-    assert_one_line_refusal(lab.run(as_nobody=True), LAB)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output, private_mounts
@@ -41,22 +40,6 @@ def test_container_sees_its_own_world_and_output_matches_page(lab: Lab) -> None:
     assert re.search(r"^ +1 root +sh$", out, re.MULTILINE)  # ps: the shell is PID 1
     shown, expected = page_output(LAB, out, RULES)
     assert shown == expected, "the page shows other output: see labkit.page_output"
-
-
-def test_ctrl_c_inside_the_container_removes_cgroup_and_rootfs(lab: Lab) -> None:
-    during = lab.interrupt_at("inside")
-    assert during.mountinfo == lab.before.mountinfo  # pivot_root and /proc stayed inside
-    made = during.cgroups - lab.before.cgroups
-    assert made and all(Path(d).name.startswith("mini-container-") for d in made), made
-    assert during.cgroups - made == lab.before.cgroups
-
-
-def test_injected_failure_inside_the_container_leaves_nothing_behind(lab: Lab) -> None:
-    lab.fail_at("inside")
-
-
-def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
-    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
 
 
 def test_without_a_static_busybox_it_refuses_in_one_line(lab: Lab) -> None:

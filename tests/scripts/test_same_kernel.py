@@ -6,7 +6,7 @@ import os
 import re
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
+from labkit import Lab, lab_fixture, page_output
 
 LAB = "same_kernel"
 lab = lab_fixture(LAB)
@@ -34,23 +34,3 @@ def test_kernel_inside_is_the_hosts_and_output_matches_page(lab: Lab) -> None:
     assert "  /proc/version   the same text as the host's\n" in result.stdout
     shown, expected = page_output(LAB, result.stdout, RULES)
     assert shown == expected, "the page shows other output: see labkit.page_output"
-
-
-def test_injected_failure_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:
-    lab.fail_at("inside")
-
-
-def test_ctrl_c_inside_the_namespaces_leaves_nothing_behind(lab: Lab) -> None:
-    during = lab.interrupt_at("inside")
-    # Even while it ran, the child's /proc mount stayed inside its own mount namespace.
-    during.assert_same_as(lab.before, "while the lab was paused")
-
-
-def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
-    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
-
-
-def test_root_without_cap_sys_admin_refuses_in_one_line(lab: Lab) -> None:
-    """Root inside a default Docker container has no CAP_SYS_ADMIN: same clear refusal."""
-    no_admin = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
-    assert_one_line_refusal(lab.run(wrapper=no_admin), LAB)

@@ -1,4 +1,4 @@
-"""docs/see-it-yourself.md: one section per lab, showing its code, its command, its real output."""
+"""docs/labs/: an overview and one page per lab, with its code, its command and its real output."""
 
 from __future__ import annotations
 
@@ -12,32 +12,40 @@ from labkit import OUTPUT, REPO
 
 # The shared strict build (built_site) may happen in this module's first test.
 pytestmark = pytest.mark.timeout(300)
-PAGE = REPO / "docs" / "see-it-yourself.md"
+LAB_PAGES = REPO / "docs" / "labs"
+INDEX = LAB_PAGES / "index.md"
 LABS = [
     "same_kernel",
     "just_a_process",
     "cgroup_limits",
+    "what_it_sees",
     "mini_container",
+    "network_namespaces",
     "volumes_outlive",
     "immutable_layers",
     "startup_cost",
 ]
 
 
-def section(soup: BeautifulSoup, lab: str) -> list[Tag]:
-    """The elements from the lab's h2 (id = lab name with hyphens) up to the next h2."""
-    heading = soup.find("h2", id=lab.replace("_", "-"))
-    assert heading, f"docs/see-it-yourself.md has no section {{ #{lab.replace('_', '-')} }}"
-    parts = []
-    for sibling in heading.find_next_siblings():
-        if sibling.name == "h2":
-            break
-        parts.append(sibling)
-    return parts
+# A page named for what the reader learns rather than for its script.
+SLUGS = {"what_it_sees": "what-a-container-sees"}
 
 
-def code_texts(parts: list[Tag]) -> list[str]:
-    return [code.get_text() for part in parts for code in part.select("div.highlight code")]
+def slug(lab: str) -> str:
+    return SLUGS.get(lab, lab.replace("_", "-"))
+
+
+def lab_page(built_site: Path, lab: str) -> Tag:
+    """The article of the lab's own page, docs/labs/<lab with hyphens>.md."""
+    page = built_site / "labs" / slug(lab) / "index.html"
+    assert page.is_file(), f"docs/labs/{slug(lab)}.md is missing: every lab has a page of its own"
+    article = BeautifulSoup(page.read_text(), "html.parser").select_one("article")
+    assert article is not None, f"{page}: no <article>"
+    return article
+
+
+def code_texts(article: Tag) -> list[str]:
+    return [code.get_text() for code in article.select("div.highlight code")]
 
 
 def run_line(lab: str) -> str:
@@ -48,31 +56,26 @@ def run_line(lab: str) -> str:
     return command[1]
 
 
-@pytest.fixture(scope="module")
-def soup(built_site: Path) -> BeautifulSoup:
-    html = (built_site / "see-it-yourself" / "index.html").read_text()
-    return BeautifulSoup(html, "html.parser")
-
-
 @pytest.mark.parametrize("lab", LABS)
-def test_section_shows_command_and_verified_output(soup: BeautifulSoup, lab: str) -> None:
+def test_lab_page_shows_command_and_verified_output(built_site: Path, lab: str) -> None:
     """The console block is the lab's own run command followed by its verified output file."""
     expected = f"$ {run_line(lab)}\n{(OUTPUT / f'{lab}.txt').read_text()}"
-    assert expected.rstrip("\n") in [t.rstrip("\n") for t in code_texts(section(soup, lab))]
+    assert expected.rstrip("\n") in [t.rstrip("\n") for t in code_texts(lab_page(built_site, lab))]
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_section_shows_the_whole_lab_to_copy(soup: BeautifulSoup, lab: str) -> None:
+def test_lab_page_shows_the_whole_lab_to_copy(built_site: Path, lab: str) -> None:
     script = (REPO / "scripts" / f"{lab}.py").read_text()
     # Snippets drops the section markers, so compare without them.
     shown = re.sub(r"^ *# --8<-- \[(?:start|end):\w+\]\n", "", script, flags=re.MULTILINE)
-    assert shown.strip() in [t.strip() for t in code_texts(section(soup, lab))]
+    assert shown.strip() in [t.strip() for t in code_texts(lab_page(built_site, lab))]
 
 
-def test_page_has_a_description_one_title_and_a_next_step(soup: BeautifulSoup) -> None:
-    source = PAGE.read_text()
+def test_overview_has_a_description_one_title_and_a_next_step(built_site: Path) -> None:
+    source = INDEX.read_text()
     front = re.match(r"---\n(.*?)\n---\n", source, re.DOTALL)
     assert front and re.search(r"^description: \S.{40,}$", front[1], re.MULTILINE)
+    soup = BeautifulSoup((built_site / "labs" / "index.html").read_text(), "html.parser")
     assert len(soup.select("article h1")) == 1
     last = soup.select("article h2")[-1]
     links = [a["href"] for a in last.find_all_next("a", href=True)]
@@ -80,7 +83,7 @@ def test_page_has_a_description_one_title_and_a_next_step(soup: BeautifulSoup) -
 
 
 def test_every_lab_is_in_the_table_and_make_labs() -> None:
-    source = PAGE.read_text()
+    source = INDEX.read_text()
     # What `make labs` would run (make -n prints its recipe without running it).
     recipe = subprocess.run(
         ["make", "--no-print-directory", "-n", "labs"],
@@ -90,7 +93,7 @@ def test_every_lab_is_in_the_table_and_make_labs() -> None:
         check=True,
     ).stdout
     for lab in LABS:
-        assert f"](#{lab.replace('_', '-')})" in source, f"{lab} missing from the page's table"
+        assert f"]({slug(lab)}.md)" in source, f"{lab} missing from docs/labs/index.md's table"
         assert re.search(rf"\b{lab}\b", recipe), f"`make labs` would not run {lab}"
     assert sorted(p.stem for p in (REPO / "scripts").glob("*.py")) == sorted(LABS)
     assert sorted(p.stem for p in OUTPUT.glob("*.txt")) == sorted(LABS)

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, load, page_output, private_mounts
+from labkit import Lab, lab_fixture, load, page_output, private_mounts
 
 LAB = "startup_cost"
 lab = lab_fixture(LAB)
@@ -76,21 +76,9 @@ def test_docker_row_is_measured_when_a_daemon_answers(lab: Lab, tmp_path: Path) 
     assert rows(result.stdout)["docker run --rm busybox true"][0] == 3  # max(3, runs // 20)
 
 
-def test_ctrl_c_while_measuring_cleans_up(lab: Lab) -> None:
-    lab.interrupt_at("measured", "--runs", str(RUNS))
-
-
-def test_injected_failure_while_measuring_cleans_up(lab: Lab) -> None:
-    lab.fail_at("measured", "--runs", str(RUNS))
-
-
 def test_bad_runs_argument_is_refused_by_name(lab: Lab) -> None:
     result = lab.run("--runs", "many")
     assert result.returncode == 2 and "--runs: 'many' is not a whole number" in result.stderr
-
-
-def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
-    assert_one_line_refusal(lab.run(as_nobody=True), LAB)
 
 
 def read_newc(data: bytes) -> list[tuple[str, int, bytes]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
+from labkit import Lab, lab_fixture, page_output
 
 LAB = "volumes_outlive"
 lab = lab_fixture(LAB)
@@ -21,17 +21,3 @@ def test_only_the_volume_survives_and_output_matches_page(lab: Lab) -> None:
     # Nothing here varies between runs or machines: the page shows it exactly.
     shown, expected = page_output(LAB, out)
     assert shown == expected, "the page shows other output: see labkit.page_output"
-
-
-def test_injected_failure_with_mounts_in_place_leaves_nothing_behind(lab: Lab) -> None:
-    lab.fail_at("running")
-
-
-def test_ctrl_c_with_mounts_in_place_leaves_nothing_behind(lab: Lab) -> None:
-    during = lab.interrupt_at("running")
-    # The overlay and the bind mount live in the lab's own mount namespace: never on the host.
-    during.assert_same_as(lab.before, "while the lab was paused")
-
-
-def test_without_root_it_refuses_in_one_line(lab: Lab) -> None:
-    assert_one_line_refusal(lab.run(as_nobody=True), LAB)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from conftest import SITE_NAME, build
+
+from sitebuild.project import SITE_NAME, build
 
 
 def test_home_page_has_title_and_links_the_second_page(built_site: Path) -> None:

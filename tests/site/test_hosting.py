@@ -20,10 +20,11 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import SITE_PATH, _top_level_setting, report
+from conftest import report
 from playwright.sync_api import Browser
 
-SITE_URL = _top_level_setting("site_url")
+from sitebuild.project import SITE_PATH, SITE_URL
+
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1"}
 NOT_URLS = ("#", "javascript:", "mailto:", "tel:", "data:")
 URL_ATTRIBUTES = ["href", "src", "srcset", "action", "formaction", "data", "poster"]

@@ -1,4 +1,4 @@
-"""Check 4: every built page is valid HTML by the Nu Html Checker (vnu.jar on Debian's Java).
+"""Every built page is valid HTML by the Nu Html Checker (vnu.jar on Debian's Java).
 
 One Java run checks every page (the JVM start-up is most of the cost). Errors Material writes
 that no small override can remove are accepted one by one in vnu_allowlist.yml, each with its
@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import REPO, report
+from conftest import report
+
+from sitebuild import reasoned_list
+from sitebuild.project import REPO
 
 JAVA = "/usr/bin/java"  # Debian's; vnu-jar's postinstall would fetch a JRE, and we skip it
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -33,17 +35,8 @@ class Accepted:
 
 
 def load_allowlist(path: Path = ALLOWLIST) -> list[Accepted]:
-    entries = yaml.safe_load(path.read_text()) or []
-    accepted = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"{path.name} entry {number}"
-        assert isinstance(entry, dict), f"{where}: expected a mapping with message and reason"
-        unknown = set(entry) - {"message", "in", "reason"}
-        assert not unknown, f"{where}: unknown keys {sorted(unknown)}; use message, in, reason"
-        assert str(entry.get("message", "")).strip(), f"{where}: give the exact Nu message"
-        assert str(entry.get("reason", "")).strip(), f"{where}: say why this error is accepted"
-        accepted.append(Accepted(entry["message"], entry.get("in", ""), entry["reason"]))
-    return accepted
+    entries = reasoned_list.load(path, ("message", "reason"), optional=("in",))
+    return [Accepted(e["message"], e["in"], e["reason"]) for e in entries]
 
 
 def nu_errors(pages: list[Path]) -> list[dict]:
@@ -112,7 +105,7 @@ def test_allowlist_entries_each_have_a_message_and_a_reason(tmp_path: Path) -> N
     assert load_allowlist(), "the allowlist is empty: then delete the file and this test"
     bad = tmp_path / "allow.yml"
     bad.write_text("- message: Some error.\n  reason: ''\n")
-    with pytest.raises(AssertionError, match=r"allow\.yml entry 1: say why"):
+    with pytest.raises(ValueError, match=r"allow\.yml:1: `reason` is empty .*; say why"):
         load_allowlist(bad)
 
 

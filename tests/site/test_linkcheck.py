@@ -1,4 +1,4 @@
-"""Check 2: `make linkcheck`, proved offline against a local HTTP server on 127.0.0.1.
+"""`make linkcheck`, proved offline against a local HTTP server on 127.0.0.1.
 
 Each verdict the weekly check can reach is produced here for real: 200, a 301 to a 200, 404,
 500, an answer slower than the timeout, a page without the linked fragment, an excluded URL,
@@ -18,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import REPO, report
+from conftest import report
 
 from sitebuild import linkcheck
+from sitebuild.project import REPO
 
 SLOW_S = 3  # the slow page answers after this; the tests' timeout is 1 s
 
@@ -201,7 +202,7 @@ def test_exclude_list_entries_each_have_a_reason_and_bad_ones_name_the_line(
     assert all(e.reason for e in entries)
     bad = tmp_path / "exclude.yml"
     bad.write_text("- pattern: ^https://ok/\n  reason: fine\n- pattern: ^https://why/\n")
-    with pytest.raises(ValueError, match=r"exclude\.yml:3: each entry needs exactly"):
+    with pytest.raises(ValueError, match=r"exclude\.yml:3: missing reason; each entry has"):
         linkcheck.load_excludes(bad)
     bad.write_text("- pattern: '(unclosed'\n  reason: broken regex\n")
     with pytest.raises(ValueError, match=r"exclude\.yml:1: .* is not a regular expression"):

@@ -1,4 +1,4 @@
-"""Check 1: every internal link, anchor and src on the built site resolves, offline (lychee).
+"""Every internal link, anchor and src on the built site resolves, offline (lychee).
 
 MkDocs' `validation:` sees only Markdown links. Raw HTML, figure sources, theme links and the
 404 page escape it; lychee reads the built HTML, so nothing does.
@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import build, report
+from conftest import report
 
 from sitebuild import linkcheck
+from sitebuild.project import build
 
 
 def test_every_internal_link_and_anchor_resolves(built_site: Path) -> None:

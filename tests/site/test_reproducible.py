@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
 
 from sitebuild import figures
+from sitebuild.project import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

@@ -1,9 +1,10 @@
 """`make serve` serves the site on 127.0.0.1, and an edit reaches an open browser by itself.
 
 MkDocs 1.6.1 with click newer than 8.2.1 silently turns live reload off unless `serve` gets
-`--livereload` (mkdocs issue 4032). So this test runs the very command `make serve` runs and
-proves, in a real browser, that the open page reloads after an edit; an HTTP poll alone would
-miss it, because the rebuild happens either way only when reload is on.
+`--livereload` (https://github.com/mkdocs/mkdocs/issues/4032). So this test runs the very
+command `make serve` runs and proves, in a real browser, that the open page reloads after an
+edit; an HTTP poll alone would miss it, because the rebuild happens either way only when reload
+is on.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SITE_NAME, SITE_PATH, mkdocs_env
 from playwright.sync_api import Browser
+
+from sitebuild.project import REPO, SITE_NAME, SITE_PATH, mkdocs_env
+
 
 def free_port() -> int:
     with socket.socket() as sock:

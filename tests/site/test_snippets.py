@@ -1,14 +1,17 @@
-"""Check 3: the code a reader sees is code CI runs.
+"""The code a reader sees is code CI runs, checked on the Markdown fences themselves.
 
-* Every snippet a page names (`--8<-- "scripts/x.py:section"`) exists: file and section.
-* Every code block on the built site is made of snippets from scripts/ (labs and their verified
-  output) or diagrams/ (a figure's "Source" block), plus lines that run a lab
-  (`sudo python3 scripts/x.py`), unless it is listed in illustrative_blocks.yml with a reason.
-* Every file in scripts/ is shown on at least one page and named by at least one test.
+* Every fenced block in docs/ holds only snippet lines embedding a file of scripts/
+  (`--8<-- "scripts/x.py"`, or one section: `"scripts/x.py:name"`). A console block may first
+  run a lab (`$ sudo python3 scripts/x.py`) and then shows that lab's verified output, one file
+  of scripts/output/. Any other block is illustrative: listed with its reason in
+  illustrative_blocks.yml, or the check fails naming docs/PAGE:LINE.
+* Every file of scripts/ (each lab and each verified output) is shown on a page and named by a
+  test.
+* No code reaches the site another way: each built page has exactly the highlighted blocks that
+  its checked fences and its figures' Source blocks account for.
 
-"Made of snippets" is decided by text: the block's lines must equal, piece by piece, what
-pymdownx.snippets (configured as in mkdocs.yml) yields for a whole file or one named section.
-A hand-copied block passes only while it is identical, which is the point.
+Whether each snippet's file and section exist is the build's job: `mkdocs build --strict` with
+`check_paths: true` fails naming the page (the last test keeps that so).
 """
 
 from __future__ import annotations
@@ -17,265 +20,154 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-import markdown
 import pytest
-import yaml
 from bs4 import BeautifulSoup
-from conftest import REPO, build, report
-from mkdocs.config import load_config
+from conftest import report
 from mkdocs.structure.files import File
-from pymdownx.snippets import SnippetMissingError, SnippetPreprocessor
+
+from sitebuild import reasoned_list
+from sitebuild.project import REPO, build, config
 
 ILLUSTRATIVE = Path(__file__).with_name("illustrative_blocks.yml")
-SNIPPET_SOURCES = ("scripts", "diagrams")  # diagrams/: each figure's "Source" block
-RULE_SNIPPET = "every snippet a page names must exist: file and section"
 RULE_FROM_SCRIPTS = "code on the site comes from scripts/ through snippets, or is listed"
 RULE_EMBEDDED = "every file in scripts/ is shown on at least one page"
 RULE_TESTED = "every file in scripts/ is exercised by at least one test"
+FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<language>[\w+-]*)")
+SNIPPET = re.compile(r'^--8<-- "(?P<file>[^":]+)(?::[\w-]+)?"$')
 # A line that runs a lab, as a page tells the reader to: `$ sudo python3 scripts/x.py --flag`.
-RUN_LAB = re.compile(r"^(?:[$#] )?(?:sudo )?python3? (?P<path>scripts/\S+\.py)(?: .*)?$")
-
-
-# ------------------------------------------------------------------- snippets, as MkDocs does
-
-
-@cache
-def _snippets_config(root: Path) -> dict:
-    config = load_config(str(root / "mkdocs.yml"))
-    options = dict(config["mdx_configs"].get("pymdownx.snippets", {}))
-    # Paths are relative to where MkDocs runs (the project root); auto_append is page furniture.
-    options["base_path"] = [str(root / p) for p in options.get("base_path", ["."])]
-    options.update(check_paths=True, auto_append=[])
-    return options
-
-
-def _preprocessor(root: Path) -> SnippetPreprocessor:
-    md = markdown.Markdown(
-        extensions=["pymdownx.snippets"],
-        extension_configs={"pymdownx.snippets": _snippets_config(root)},
-    )
-    return md.preprocessors["snippet"]
-
-
-def _normalise(lines: list[str]) -> tuple[str, ...]:
-    """Trailing spaces and surrounding blank lines never reach the reader's eye."""
-    out = [line.rstrip() for line in lines]
-    while out and not out[0]:
-        out.pop(0)
-    while out and not out[-1]:
-        out.pop()
-    return tuple(out)
-
-
-def snippet_files(root: Path, top: str = "scripts") -> list[Path]:
-    """What a page may show from `top`: its Python files and, in scripts/output/, the verified
-    output. (Tool settings such as scripts/ruff.toml are not reader-facing.)"""
-    return sorted(
-        p
-        for p in (root / top).rglob("*")
-        if p.is_file()
-        and "__pycache__" not in p.parts
-        and p.stat().st_size
-        and (p.suffix == ".py" or "output" in p.relative_to(root / top).parts[:-1])
-    )
-
-
-def snippet_texts(root: Path) -> dict[str, tuple[str, ...]]:
-    """`scripts/x.py` and `scripts/x.py:section` -> the lines snippets puts on a page."""
-    pre = _preprocessor(root)
-    texts: dict[str, tuple[str, ...]] = {}
-    for top in SNIPPET_SOURCES:
-        for path in snippet_files(root, top):
-            rel = path.relative_to(root).as_posix()
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except UnicodeDecodeError:
-                continue  # not text: no page can show it as code
-            texts[rel] = _normalise(pre.run([f'--8<-- "{rel}"']))
-            for line in lines:
-                marker = SnippetPreprocessor.RE_SNIPPET_SECTION.match(line)
-                if marker and marker["type"] == "start" and not marker["escape"]:
-                    key = f"{rel}:{marker['name']}"
-                    texts[key] = _normalise(pre.run([f'--8<-- "{key}"']))
-    return {key: lines for key, lines in texts.items() if lines}
-
-
-def snippet_reference_errors(root: Path) -> list[str]:
-    """Every `--8<--` line in docs/, resolved exactly as the build will, named by page:line."""
-    pre = _preprocessor(root)
-    errors = []
-    for page in sorted((root / "docs").rglob("*.md")):
-        block = False
-        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
-            marker = SnippetPreprocessor.RE_ALL_SNIPPETS.match(line)
-            if marker and marker["block_marker"]:
-                block = not block
-                continue
-            if marker and marker["escape"]:
-                continue
-            if marker:
-                target = marker["snippet"][1:-1].strip()
-            elif block and line.strip() and not line.strip().startswith(";"):
-                target = line.strip()
-            else:
-                continue
-            try:
-                pre.run([f'--8<-- "{target}"'])
-            except SnippetMissingError as err:
-                file = target.split(":", 1)[0]
-                errors.append(
-                    f"{page.relative_to(root)}:{number}: {target}: {err} (in {file}) "
-                    f"(rule: {RULE_SNIPPET})"
-                )
-    return errors
-
-
-# ------------------------------------------------------------------- code blocks on the site
+RUN_LAB = re.compile(r"^\$ (?:sudo )?python3 (?P<path>scripts/\w+\.py)(?: .*)?$")
+FIGURE = re.compile(r"^[ \t]*\[\[figure[ \t]+\S+?[ \t]*\]\][ \t]*$")  # hooks/figures.py's marker
 
 
 @dataclass(frozen=True)
-class Block:
-    page: str  # the Markdown source, relative to docs/ ("" for theme pages such as 404.html)
-    html: str  # the built page, relative to the site
+class Fence:
+    page: str  # relative to docs/
+    line: int  # the opening fence's line
     language: str
-    lines: tuple[str, ...]
+    lines: tuple[str, ...]  # the non-blank lines inside, stripped
 
     @property
     def first_line(self) -> str:
-        return next((line.strip() for line in self.lines if line.strip()), "")
+        return self.lines[0] if self.lines else ""
 
     def __str__(self) -> str:
-        where = f"docs/{self.page} ({self.html})" if self.page else self.html
-        return f"{where}: {self.language or 'plain'} block starting {self.first_line!r}"
-
-
-def source_pages(root: Path) -> dict[str, str]:
-    """Built page (e.g. `reference/faq/index.html`) -> its Markdown source (`reference/faq.md`)."""
-    config = load_config(str(root / "mkdocs.yml"))
-    docs = root / "docs"
-    out = {}
-    for md in docs.rglob("*.md"):
-        src = md.relative_to(docs).as_posix()
-        file = File(src, str(docs), "/site", use_directory_urls=config["use_directory_urls"])
-        out[file.dest_uri] = src
-    return out
-
-
-def code_blocks(site: Path, root: Path) -> list[Block]:
-    """Every highlighted code block (pymdownx.highlight's div.highlight) on every built page."""
-    sources = source_pages(root)
-    blocks = []
-    for path in sorted(site.rglob("*.html")):
-        html = path.relative_to(site).as_posix()
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-        for div in soup.select("div.highlight"):
-            code = div.find("code")  # line numbers, if any, sit in a <pre> without <code>
-            if code is None:
-                continue
-            language = next(
-                (c.removeprefix("language-") for c in div["class"] if c.startswith("language-")),
-                "",
-            )
-            lines = _normalise(code.get_text().split("\n"))
-            blocks.append(Block(sources.get(html, ""), html, language, lines))
-    return blocks
-
-
-def made_of_snippets(
-    lines: tuple[str, ...], texts: dict[str, tuple[str, ...]], root: Path
-) -> list[str] | None:
-    """The snippet keys and lab runs the block is made of, in order; None if it is not.
-
-    Pieces: a whole snippet text, a line running an existing scripts/ file, a blank line.
-    """
-    # reach[i]: a way to cover lines[:i], as the list of pieces used
-    reach: dict[int, list[str]] = {0: []}
-    for i in range(len(lines) + 1):
-        if i not in reach:
-            continue
-        if i == len(lines):
-            return reach[i]
-        line = lines[i]
-        run = RUN_LAB.match(line)
-        if not line:
-            reach.setdefault(i + 1, reach[i])
-        elif run and (root / run["path"]).is_file():
-            reach.setdefault(i + 1, [*reach[i], f"run {run['path']}"])
-        for key, text in texts.items():
-            if lines[i : i + len(text)] == text:
-                reach.setdefault(i + len(text), [*reach[i], key])
-    return None
-
-
-# ------------------------------------------------------------------- the illustrative list
+        return f"docs/{self.page}:{self.line}: {self.language or 'plain'} block"
 
 
 @dataclass(frozen=True)
-class Illustrative:
-    page: str
-    first_line: str
-    reason: str
-    line: int  # in illustrative_blocks.yml
+class Page:
+    fences: list[Fence]
+    figures: int  # `[[figure NAME]]` lines: each becomes a figure with its own Source block
 
 
-def load_illustrative(path: Path = ILLUSTRATIVE) -> list[Illustrative]:
-    text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or []
-    nodes = yaml.compose(text).value if data else []
-    if not isinstance(data, list):
-        raise ValueError(f"{path}:1: expected a list of entries with page, first_line, reason")
-    entries = []
-    for item, node in zip(data, nodes, strict=True):
-        line = node.start_mark.line + 1
-        if not isinstance(item, dict) or set(item) != {"page", "first_line", "reason"}:
-            raise ValueError(f"{path}:{line}: each entry needs exactly page, first_line, reason")
-        if not all(isinstance(item[k], str) and item[k].strip() for k in item):
-            raise ValueError(f"{path}:{line}: page, first_line and reason must be non-empty text")
-        page = item["page"].strip().removeprefix("docs/")
-        entries.append(Illustrative(page, item["first_line"].strip(), item["reason"].strip(), line))
-    return entries
+def read_page(path: Path, docs: Path) -> Page:
+    """The fenced blocks of one page (CommonMark's rule: a fence closes on a line of at least as
+    many of the same character; an unclosed one runs to the end), and its figure markers."""
+    page, lines = path.relative_to(docs).as_posix(), path.read_text(encoding="utf-8").splitlines()
+    fences, figures, i = [], 0, 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if opening is None:
+            figures += bool(FIGURE.match(lines[i]))
+            i += 1
+            continue
+        char, size = opening["fence"][0], len(opening["fence"])
+        closing = re.compile(rf"^[ \t]*{re.escape(char)}{{{size},}}[ \t]*$")
+        end = next((j for j in range(i + 1, len(lines)) if closing.match(lines[j])), len(lines))
+        body = tuple(line.strip() for line in lines[i + 1 : end] if line.strip())
+        fences.append(Fence(page, i + 1, opening["language"], body))
+        i = end + 1
+    return Page(fences, figures)
 
 
-def check_blocks(
-    blocks: list[Block], illustrative: list[Illustrative], root: Path
-) -> tuple[list[str], dict[Block, list[str]]]:
-    """Failures, and for each block made of snippets the pieces it is made of."""
-    texts = snippet_texts(root)
-    listed = {(e.page, e.first_line): e for e in illustrative}
-    used: set[tuple[str, str]] = set()
-    failures, from_snippets = [], {}
-    for block in blocks:
-        pieces = made_of_snippets(block.lines, texts, root)
-        if pieces is not None:
-            from_snippets[block] = pieces
-        elif (block.page, block.first_line) in listed:
-            used.add((block.page, block.first_line))
+def read_docs(docs: Path) -> dict[str, Page]:
+    return {p.relative_to(docs).as_posix(): read_page(p, docs) for p in sorted(docs.rglob("*.md"))}
+
+
+def shown_files(fence: Fence, root: Path) -> list[str] | str:
+    """The files of scripts/ the block embeds, in order; or, as text, why it is not tested code."""
+    lines = list(fence.lines)
+    run = RUN_LAB.match(lines[0]) if lines and fence.language == "console" else None
+    if lines and fence.language == "console" and lines[0].startswith("$ ") and not run:
+        return f"`{lines[0]}` does not run a lab of scripts/"
+    if run:
+        if not (root / run["path"]).is_file():
+            return f"`{lines[0]}` runs {run['path']}, which does not exist"
+        lines = lines[1:]
+    if not lines:
+        return "it embeds no file"
+    files = []
+    for line in lines:
+        snippet = SNIPPET.match(line)
+        if snippet is None:
+            return f'{line!r} is not a snippet line (--8<-- "scripts/FILE")'
+        if not snippet["file"].startswith("scripts/"):
+            return f"it embeds {snippet['file']}, which is not in scripts/"
+        files.append(snippet["file"])
+    if run:
+        lab = Path(run["path"]).stem
+        output = Path(files[0])
+        if len(files) > 1 or output.parent.as_posix() != "scripts/output" or lab not in output.stem:
+            return f"after {run['path']} it must show that lab's output, scripts/output/{lab}.txt"
+    return files
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
+
+
+def load_illustrative(path: Path = ILLUSTRATIVE) -> list[reasoned_list.Entry]:
+    return reasoned_list.load(path, ("page", "first_line", "reason"))
+
+
+def check_fences(
+    fences: list[Fence], illustrative: list[reasoned_list.Entry], root: Path
+) -> tuple[list[str], dict[Fence, list[str]]]:
+    """Failures, and for each block made of snippets the files of scripts/ it shows."""
+    listed = {(e["page"].removeprefix("docs/"), e["first_line"]): e for e in illustrative}
+    used, failures, shown = set(), [], {}
+    for fence in fences:
+        files = shown_files(fence, root)
+        if isinstance(files, list):
+            shown[fence] = files
+        elif (fence.page, fence.first_line) in listed:
+            used.add((fence.page, fence.first_line))
         else:
             failures.append(
-                f"{block}: not from scripts/ through snippets (rule: {RULE_FROM_SCRIPTS}). "
-                f'Embed the tested code with --8<-- "scripts/NAME.py:section", or, if it cannot '
-                f"run here, list it in {ILLUSTRATIVE.relative_to(REPO)} (page: {block.page}, "
-                f"first_line: {block.first_line!r}, reason: why)"
+                f"{fence}: {files} (rule: {RULE_FROM_SCRIPTS}). Embed tested code with "
+                '--8<-- "scripts/NAME.py:section" (in a console block: `$ sudo python3 '
+                'scripts/NAME.py`, then --8<-- "scripts/output/NAME.txt"), or, if it cannot run '
+                f"here, list it in {_shown(ILLUSTRATIVE)} (page: {fence.page}, "
+                f"first_line: {fence.first_line!r}, reason: why)"
             )
-    for entry in illustrative:
-        if (entry.page, entry.first_line) not in used:
-            failures.append(
-                f"{ILLUSTRATIVE.relative_to(REPO)}:{entry.line}: no hand-written block on "
-                f"docs/{entry.page} starts with {entry.first_line!r}: fix first_line or remove "
-                "the entry (rule: the list names only blocks that exist)"
-            )
-    return failures, from_snippets
+    failures += [
+        f"{_shown(e.path)}:{e.line}: no hand-written block on docs/{e['page']} starts with "
+        f"{e['first_line']!r}; fix first_line or remove the entry"
+        for key, e in listed.items()
+        if key not in used
+    ]
+    return failures, shown
 
 
-# ------------------------------------------------------------------- tests of scripts/
+def snippet_files(root: Path) -> list[Path]:
+    """What a page may show from scripts/: its Python files and, in scripts/output/, the verified
+    output. (Tool settings such as scripts/ruff.toml are not reader-facing.)"""
+    top = root / "scripts"
+    return sorted(
+        p
+        for p in top.rglob("*")
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.stat().st_size
+        and (p.suffix == ".py" or "output" in p.relative_to(top).parts[:-1])
+    )
 
 
-def _test_tokens(root: Path) -> dict[Path, set[str]]:
+def _test_tokens(root: Path) -> list[set[str]]:
     """Names and words in string literals of every test module, other than the site checks."""
-    out = {}
+    out = []
     for module in sorted((root / "tests").rglob("test_*.py")):
         if module.parent.name == "site":
             continue
@@ -286,140 +178,105 @@ def _test_tokens(root: Path) -> dict[Path, set[str]]:
                 words.add(tok.string)
             elif tok.type == tokenize.STRING:
                 words.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", tok.string))
-        out[module] = words
+        out.append(words)
     return out
-
-
-def untested_files(root: Path) -> list[str]:
-    tokens = _test_tokens(root)
-    failures = []
-    for path in snippet_files(root):
-        rel = path.relative_to(root / "scripts")
-        stem = path.stem
-        if not any(stem in words for words in tokens.values()):
-            failures.append(
-                f"scripts/{rel.as_posix()}: no test names {stem!r} (rule: {RULE_TESTED}). Add "
-                f"tests/scripts/test_{stem}.py that runs it (and checks its output file)"
-            )
-    return failures
 
 
 # ------------------------------------------------------------------- the tests
 
 
-def test_every_snippet_a_page_names_exists() -> None:
-    errors = snippet_reference_errors(REPO)
-    assert not errors, "\n".join(errors)
-
-
-@cache
-def _site_check(site: Path) -> tuple[list[str], dict[Block, list[str]]]:
-    """The block check on the real site, computed once for the tests below."""
-    return check_blocks(code_blocks(site, REPO), load_illustrative(), REPO)
-
-
-def test_every_code_block_is_tested_code_or_listed_illustrative(built_site: Path) -> None:
-    failures, from_snippets = _site_check(built_site)
+def test_every_code_block_is_tested_code_or_listed_illustrative() -> None:
+    fences = [f for page in read_docs(REPO / "docs").values() for f in page.fences]
+    failures, shown = check_fences(fences, load_illustrative(), REPO)
     assert not failures, "\n".join(failures)
-    report("snippets", len(from_snippets))
+    report("snippets", len(shown))
 
 
-def test_every_file_in_scripts_is_shown_on_a_page(built_site: Path) -> None:
-    _, from_snippets = _site_check(built_site)
-    shown = {piece.split(":", 1)[0] for pieces in from_snippets.values() for piece in pieces}
+def test_every_file_in_scripts_is_shown_on_a_page() -> None:
+    fences = [f for page in read_docs(REPO / "docs").values() for f in page.fences]
+    _, shown = check_fences(fences, load_illustrative(), REPO)
+    on_pages = {file for files in shown.values() for file in files}
     failures = [
-        f"{path.relative_to(REPO).as_posix()}: not on any page (rule: {RULE_EMBEDDED}). Embed "
-        f'it with --8<-- "{path.relative_to(REPO).as_posix()}" or a section of it'
-        for path in snippet_files(REPO)
-        if path.relative_to(REPO).as_posix() not in shown
+        f'{rel}: not on any page (rule: {RULE_EMBEDDED}). Embed it with --8<-- "{rel}" or a '
+        "section of it"
+        for rel in (p.relative_to(REPO).as_posix() for p in snippet_files(REPO))
+        if rel not in on_pages
     ]
     assert not failures, "\n".join(failures)
 
 
 def test_every_file_in_scripts_is_named_by_a_test() -> None:
-    failures = untested_files(REPO)
+    tokens = _test_tokens(REPO)
+    failures = [
+        f"{path.relative_to(REPO).as_posix()}: no test names {path.stem!r} (rule: {RULE_TESTED})."
+        f" Add tests/scripts/test_{path.stem}.py that runs it (and checks its output file)"
+        for path in snippet_files(REPO)
+        if not any(path.stem in words for words in tokens)
+    ]
     assert not failures, "\n".join(failures)
 
 
-def test_illustrative_list_names_the_line_of_a_bad_entry(tmp_path: Path) -> None:
-    bad = tmp_path / "illustrative.yml"
-    bad.write_text("- page: faq.md\n  first_line: docker ps\n  reason: ok\n- page: faq.md\n")
-    with pytest.raises(ValueError, match=r"illustrative\.yml:4: each entry needs exactly"):
-        load_illustrative(bad)
+def test_hand_written_blocks_fail_naming_page_and_line(tmp_path: Path) -> None:
+    lab, output = "scripts/same_kernel.py", "scripts/output/same_kernel.txt"
+    blocks = {
+        "typed": ["```python", "print('typed into the page')", "```"],
+        "copied": ["```python", (REPO / lab).read_text().splitlines()[0], "```"],
+        "elsewhere": ["```yaml", '--8<-- "mkdocs.yml"', "```"],
+        "no lab": ["```console", "$ python3 scripts/no_such_lab.py", f'--8<-- "{output}"', "```"],
+        "wrong output": ["```console", f"$ python3 {lab}", f'--8<-- "{lab}"', "```"],
+        "section": ["~~~~python", f'--8<-- "{lab}:child"', "~~~~"],
+        "run": ["```console", f"$ sudo python3 {lab}", f'--8<-- "{output}"', "```"],
+        "listed": ["```bash", "docker ps", "```"],
+    }
+    (tmp_path / "docs").mkdir()
+    text = "\n\n".join("\n".join(block) for block in blocks.values())
+    (tmp_path / "docs" / "page.md").write_text(f"# Page\n\n{text}\n")
+    starts, line = {}, 3  # each block's opening line: after the heading and a blank line
+    for name, block in blocks.items():
+        starts[name], line = line, line + len(block) + 1
+    listed = tmp_path / "listed.yml"
+    listed.write_text(
+        "- page: page.md\n  first_line: docker ps\n  reason: needs an engine\n"
+        "- page: page.md\n  first_line: docker pss\n  reason: a typo\n"
+    )
+    fences = read_docs(tmp_path / "docs")["page.md"].fences
+    failures, shown = check_fences(fences, load_illustrative(listed), REPO)
+
+    bad = ["typed", "copied", "elsewhere", "no lab", "wrong output"]
+    for name in bad:
+        hits = [f for f in failures if f.startswith(f"docs/page.md:{starts[name]}: ")]
+        assert len(hits) == 1 and RULE_FROM_SCRIPTS in hits[0], (name, failures)
+    assert "no_such_lab.py, which does not exist" in failures[3], failures
+    assert failures[-1].startswith(f"{listed}:4: no hand-written block"), failures
+    assert len(failures) == len(bad) + 1, failures
+    assert sorted(shown.values()) == [[output], [lab]], "a section and a lab's run pass"
 
 
-LAB = "scripts/same_kernel.py"
+def test_no_code_reaches_the_site_unchecked(built_site: Path) -> None:
+    """Each built page's highlighted blocks are its checked fences plus its figures' Source
+    blocks: an indented code block or a block from anywhere else would be counted here."""
+    docs = REPO / "docs"
+    use_directory_urls = config().use_directory_urls
+    failures = []
+    for src, page in read_docs(docs).items():
+        html = built_site / File(src, str(docs), "/site", use_directory_urls).dest_uri
+        found = len(BeautifulSoup(html.read_text(), "html.parser").select("div.highlight"))
+        if found != len(page.fences) + page.figures:
+            failures.append(
+                f"docs/{src}: {found} code blocks on the built page, but {len(page.fences)} "
+                f"fenced blocks and {page.figures} figures in the Markdown: write code only in "
+                "fenced blocks, so this check sees it"
+            )
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.slow
-def test_missing_snippet_file_and_section_fail_naming_page_line_and_rule(
+def test_a_missing_snippet_section_fails_the_strict_build_naming_the_page(
     project_copy: Path,
 ) -> None:
-    page = project_copy / "docs" / "see-it-yourself.md"
-    lines = page.read_text().splitlines()
-    page.write_text(
-        "\n".join(
-            [
-                *lines,
-                "",
-                "```python",
-                '--8<-- "scripts/no_such_lab.py"',
-                "```",
-                "",
-                "```python",
-                f'--8<-- "{LAB}:no-such-section"',
-                "```",
-                "",
-            ]
-        )
-    )
-    errors = snippet_reference_errors(project_copy)
-    file_line, section_line = len(lines) + 3, len(lines) + 7
-    assert len(errors) == 2, errors
-    assert errors[0].startswith(f"docs/see-it-yourself.md:{file_line}: scripts/no_such_lab.py:")
-    assert "could not be found" in errors[0] and RULE_SNIPPET in errors[0]
-    assert errors[1].startswith(f"docs/see-it-yourself.md:{section_line}: {LAB}:no-such-section")
-    assert "'no-such-section' could not be located" in errors[1] and f"(in {LAB})" in errors[1]
-    # The strict build stops too, naming the page (it reports the first of the two).
+    assert config().mdx_configs["pymdownx.snippets"]["check_paths"] is True
+    page = project_copy / "docs" / "labs" / "same-kernel.md"
+    page.write_text(page.read_text() + '\n```python\n--8<-- "scripts/same_kernel.py:nope"\n```\n')
     built = build(project_copy, project_copy / "site")
     assert built.returncode != 0
-    assert "see-it-yourself.md" in built.stderr and "no_such_lab.py" in built.stderr
-
-
-@pytest.mark.slow
-def test_hand_written_or_drifted_code_fails_naming_page_and_block(project_copy: Path) -> None:
-    lab = (project_copy / LAB).read_text().splitlines()
-    section = next(  # any named section of the lab, to show that a section embed passes
-        m["name"]
-        for m in map(SnippetPreprocessor.RE_SNIPPET_SECTION.match, lab)
-        if m and m["type"] == "start"
-    )
-    (project_copy / "scripts" / "output").mkdir(exist_ok=True)
-    (project_copy / "scripts" / "output" / "fault_demo.txt").write_text("kernel: same\n")
-    drifted = [*lab[:-1], lab[-1] + "  # edited on the page, not in the script"]
-    fences = {
-        "typed": ["```python", "print('typed into the page')", "```"],
-        "drifted": ["```python", *drifted, "```"],
-        "section": ["```python", f'--8<-- "{LAB}:{section}"', "```"],
-        "run": [
-            "```console",
-            f"$ sudo python3 {LAB}",
-            '--8<-- "scripts/output/fault_demo.txt"',
-            "```",
-        ],
-    }
-    page = project_copy / "docs" / "together.md"
-    page.write_text(page.read_text() + "".join("\n\n" + "\n".join(f) for f in fences.values()))
-    site = project_copy / "site"
-    built = build(project_copy, site)
-    assert built.returncode == 0, built.stderr
-
-    blocks = [b for b in code_blocks(site, project_copy) if b.page == "together.md"]
-    failures, from_snippets = check_blocks(blocks, load_illustrative(), project_copy)
-    where = "docs/together.md (together/index.html): python block starting"
-    typed = [f for f in failures if f.startswith(f"{where} \"print('typed into the page')\"")]
-    assert len(typed) == 1 and RULE_FROM_SCRIPTS in typed[0], failures
-    assert sum(f.startswith(f"{where} {drifted[0].strip()!r}") for f in failures) == 1, failures
-    # Tested code passes: a section embed, and a run of a lab followed by its output file.
-    assert [f"{LAB}:{section}"] in from_snippets.values()
-    assert [f"run {LAB}", "scripts/output/fault_demo.txt"] in from_snippets.values()
+    assert "labs/same-kernel.md" in built.stderr and "'nope' could not be located" in built.stderr

@@ -1,4 +1,4 @@
-"""Check 7: one summary at the end of `make test`, with a count from every check.
+"""One summary at the end of `make test`, with a count from every check.
 
 Runs pytest on a tiny project that uses our conftest.py, so the hook is tested as CI runs it.
 """
@@ -10,13 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, SUMMARY_KEYS
+from conftest import SUMMARY_KEYS
+
+from sitebuild.project import REPO
 
 
 def _run(tmp_path: Path, keys: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "tests").mkdir()
     shutil.copy2(REPO / "tests" / "conftest.py", tmp_path / "tests" / "conftest.py")
-    shutil.copy2(REPO / "mkdocs.yml", tmp_path / "mkdocs.yml")  # conftest reads site_url
     (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     calls = "".join(f"    report({key!r}, {n})\n" for n, key in enumerate(keys, start=1))
     (tmp_path / "tests" / "test_counts.py").write_text(

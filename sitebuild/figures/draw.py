@@ -25,7 +25,7 @@ from unittest import mock
 
 import diagrams
 
-FONT = "Helvetica"  # one of Graphviz's built-in metrics (see figure_graphviz)
+FONT = "Helvetica"  # one of Graphviz's built-in metrics (see layout.py)
 REQUIRED = ("TITLE", "ALT", "CAPTION", "DESCRIPTION")
 DIRECTIONS = ("TB", "BT", "LR", "RL")
 

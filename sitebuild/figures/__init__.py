@@ -1,13 +1,15 @@
 """The figure pipeline: run diagrams/NAME.py, post-process its SVG, cache the result by content.
 
+Its steps are the modules of this package: draw (run the script, DOT with stable ids), layout
+(Graphviz, hermetic) and svg (self-contained, accessible SVG); this module caches and runs them.
 Plain Python with no MkDocs in it. Callers: sitebuild/gen_figures.py (mkdocs-gen-files),
-hooks/figures.py (a page's `[[figure NAME]]`), `python diagrams/NAME.py` and `make figure NAME=...`
-(one figure, to look at), and any other generator as a pre-build step
-(`python -m sitebuild.figures`).
+hooks/figures.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure, to look at),
+and any other generator as a pre-build step (`python -m sitebuild.figures`).
 
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
-$FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of sitebuild/figure_kit.py
-(which the scripts import), the `diagrams` version, the Graphviz version and PIPELINE_VERSION.
+$FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of every module of the
+pipeline (this package and sitebuild/figure_kit.py, which the scripts import), the `diagrams`
+version and the Graphviz version. No version number to remember to bump: any edit re-renders.
 Entries are written to a temporary file and renamed, so a failure never leaves a partial one.
 Each render appends a line to renders.log there: the proof that a warm build renders nothing.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -28,10 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sitebuild import figure_draw, figure_graphviz, figure_kit, figure_svg
+from sitebuild import figure_kit
+from sitebuild.figures import draw, layout, svg
 
-# Bump when a change to this pipeline changes the bytes of a figure: it invalidates every entry.
-PIPELINE_VERSION = "2"
 CACHE_ENV = "FIGURE_CACHE_DIR"
 RENDER_LOG = "renders.log"
 SCRIPTS_DIR = "diagrams"
@@ -70,7 +72,7 @@ class FigureErrors(Exception):
         lines = "\n".join(f"  {e}" for e in errors)
         super().__init__(
             f"{len(errors)} figure script(s) failed:\n{lines}\n"
-            "Fix the script at that line (`python <script>` renders it alone); "
+            "Fix the script at that line (`make figure NAME=...` renders it alone); "
             "the other figures are rendered and cached."
         )
         self.errors = errors
@@ -93,18 +95,25 @@ def cache_dir(root: Path) -> Path:
     return Path(os.environ.get(CACHE_ENV) or root / ".cache" / "figures")
 
 
-def cache_key(source: bytes) -> str:
-    gv = figure_graphviz.graphviz()
+def pipeline_modules() -> list[Path]:
+    """The code that decides a figure's bytes besides its script: this package and the kit."""
+    return [*sorted(Path(__file__).parent.glob("*.py")), Path(figure_kit.__file__)]
+
+
+@functools.cache
+def _pipeline_digest() -> bytes:
+    """Read once per process: the modules are already imported, so they cannot change under it."""
     h = hashlib.sha256()
-    for part in (
-        PIPELINE_VERSION,
-        importlib.metadata.version("diagrams"),
-        gv.version,
-        gv.metrics,
-    ):
+    for module in pipeline_modules():
+        h.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    return h.digest()
+
+
+def cache_key(source: bytes) -> str:
+    gv = layout.graphviz()
+    h = hashlib.sha256(_pipeline_digest())
+    for part in (importlib.metadata.version("diagrams"), gv.version, gv.metrics):
         h.update(part.encode() + b"\0")
-    # The kit the scripts import draws part of every figure: a change there must re-render.
-    h.update(Path(figure_kit.__file__).read_bytes() + b"\0")
     h.update(source)
     return h.hexdigest()
 
@@ -144,7 +153,7 @@ def render(root: Path, paths: Iterable[Path]) -> list[Figure]:
     global renders
     paths = list(paths)
     figures: dict[Path, Figure] = {}
-    todo: list[tuple[Path, str, str, figure_draw.Drawing]] = []
+    todo: list[tuple[Path, str, str, draw.Drawing]] = []
     errors: list[FigureError] = []
     for path in paths:
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
@@ -161,22 +170,22 @@ def render(root: Path, paths: Iterable[Path]) -> list[Figure]:
         try:
             # Drawing runs the script in this process, one at a time (`diagrams` keeps global
             # state); Graphviz then lays the figures out in parallel below.
-            todo.append((path, rel, key, figure_draw.draw(path, source)))
-        except figure_draw.ScriptError as e:
+            todo.append((path, rel, key, draw.draw(path, source)))
+        except draw.ScriptError as e:
             errors.append(FigureError(rel, e.line, e.message))
 
-    def layout(job: tuple[Path, str, str, figure_draw.Drawing]) -> Figure | FigureError:
+    def lay_out(job: tuple[Path, str, str, draw.Drawing]) -> Figure | FigureError:
         path, rel, _, drawing = job
         try:
-            raw = figure_graphviz.render_svg(drawing.dot, cwd=root)
-            svg, width, height = figure_svg.finish(raw, drawing.meta, drawing.titles, cwd=root)
-        except (figure_graphviz.GraphvizError, figure_svg.SvgError) as e:
+            raw = layout.render_svg(drawing.dot, cwd=root)
+            data, width, height = svg.finish(raw, drawing.meta, drawing.titles, cwd=root)
+        except (layout.GraphvizError, svg.SvgError) as e:
             return FigureError(rel, drawing.draw_line, str(e))
         meta = asdict(drawing.meta)
-        return Figure(figure_name(path), rel, **meta, width=width, height=height, svg=svg.decode())
+        return Figure(figure_name(path), rel, **meta, width=width, height=height, svg=data.decode())
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for (path, _, key, _), result in zip(todo, pool.map(layout, todo), strict=True):
+        for (path, _, key, _), result in zip(todo, pool.map(lay_out, todo), strict=True):
             if isinstance(result, FigureError):
                 errors.append(result)
                 continue
@@ -214,8 +223,8 @@ def _project_root(start: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Render figures by name or script path (all when none is given) and print where each is.
 
-    `python diagrams/NAME.py`, `make figure NAME=...` and `python -m sitebuild.figures` end here;
-    with --out DIR it is the pre-build step for a generator that does not run mkdocs-gen-files.
+    `make figure NAME=...` and `python -m sitebuild.figures` end here; with --out DIR it is the
+    pre-build step for a generator that does not run mkdocs-gen-files.
     """
     parser = argparse.ArgumentParser(prog="python -m sitebuild.figures", description=main.__doc__)
     parser.add_argument("figures", nargs="*", help="figure names or script paths (default: all)")
@@ -242,7 +251,3 @@ def main(argv: list[str] | None = None) -> int:
         _write_atomic(out, figure.svg.encode())
         print(out)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,7 +17,7 @@ import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from sitebuild.figure_draw import Meta
+from sitebuild.figures.draw import Meta
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"

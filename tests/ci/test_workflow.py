@@ -1,0 +1,75 @@
+"""The GitHub workflow is valid and safe, checked here because GitHub only checks it on push.
+
+action-validator checks it against the workflow schema (a misspelt key fails), zizmor audits it
+offline (actions pinned by commit, no credentials left in the checkout, no template injection).
+Each check is also shown failing on a planted mistake, so a tool that checks nothing fails here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO / ".github" / "workflows" / "deploy.yml"
+ACTION_VALIDATOR = REPO / "node_modules" / ".bin" / "action-validator"
+ZIZMOR = Path(sys.executable).with_name("zizmor")
+PINNED_CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
+
+
+def validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ACTION_VALIDATOR), str(path)], capture_output=True, text=True, timeout=60
+    )
+
+
+def audit(path: Path) -> subprocess.CompletedProcess[str]:
+    # --offline: no GitHub API calls (CI has a token, this machine has no network to GitHub).
+    return subprocess.run(
+        [str(ZIZMOR), "--offline", "--no-progress", "--color=never", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def planted(tmp_path: Path, old: str, new: str) -> Path:
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert old in text, f"{WORKFLOW} no longer holds {old!r}: update this test"
+    path = tmp_path / "deploy.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_the_workflow_matches_the_schema() -> None:
+    result = validate(WORKFLOW)
+    assert result.returncode == 0, f"{WORKFLOW}:\n{result.stdout}{result.stderr}"
+
+
+def test_a_misspelt_key_fails_the_schema(tmp_path: Path) -> None:
+    result = validate(planted(tmp_path, "runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04"))
+    assert result.returncode != 0
+    assert "Additional property 'runs_on' is not allowed" in result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_in_the_workflow() -> None:
+    result = audit(WORKFLOW)
+    assert result.returncode == 0, f"{WORKFLOW}:\n{result.stdout}{result.stderr}"
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "finding"),
+    [
+        (PINNED_CHECKOUT, "actions/checkout@v7", "unpinned-uses"),
+        ("persist-credentials: false", "fetch-depth: 1", "artipacked"),
+    ],
+    ids=["action-pinned-by-tag", "checkout-keeps-credentials"],
+)
+def test_zizmor_fails_on_a_planted_risk(tmp_path: Path, old: str, new: str, finding: str) -> None:
+    result = audit(planted(tmp_path, old, new))
+    assert result.returncode != 0
+    assert f"[{finding}]" in result.stdout + result.stderr
