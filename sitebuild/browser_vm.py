@@ -1,12 +1,13 @@
 """Build the files of the "Try it in your browser" VM: v86, firmware, kernel, initramfs, state.
 
-Everything comes from guest/browser-vm.lock.toml (packages pinned by version and hash), is
-downloaded once into .cache/browser-vm/ (outside git) and verified; the initramfs is built
-reproducibly; the saved state is made by booting the VM headless under Node.js. Each output is
-cached by a key over its inputs, so a normal edit of the site never pays for any of it.
+The Debian packages (i386 kernel, busybox-static, seabios) come from sitebuild/guest.lock.json
+through sitebuild.guest (shared with the VM labs); v86 comes from npm, pinned with its integrity
+hash in browser_vm.lock.toml. All is downloaded once into .cache/guest/ (outside git) and verified;
+the initramfs is built reproducibly; the saved state is made by booting the VM headless under
+Node.js, once, cached by a key over its inputs, so a normal edit of the site never pays for it.
+A boot's saved state is not bit-for-bit the same twice (timers, interrupts): it is a cached input.
 
     python -m sitebuild.browser_vm          build (or reuse) and print the files and sizes
-    python -m sitebuild.browser_vm lock     resolve the newest Debian versions into the lock
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -127,7 +129,19 @@ def build(log=print) -> Built:
         "vgabios.bin": firmware / "vgabios.bin",
         "bzImage": guest.kernel(ARCH, log),
     }
-    cpio = guest.initramfs(ARCH, [kernel_pkg, "busybox-static"], {}, INIT.read_text(), _keep, log)
+    # One fixed file time for the guest, not the last commit's (SOURCE_DATE_EPOCH): any fixed time
+    # is as reproducible, and a new commit must not mean a new initramfs, so a new one-minute boot.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        cpio = guest.initramfs(
+            ARCH, [kernel_pkg, "busybox-static"], {}, INIT.read_text(), _keep, log
+        )
+    finally:
+        if epoch is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = epoch
     initrd = cpio.with_suffix(".cpio.gz")
     if not initrd.exists():  # gzip without a timestamp: the same bytes every time
         tmp = initrd.with_suffix(".tmp")
