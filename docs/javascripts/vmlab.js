@@ -251,6 +251,15 @@
       b.addEventListener("click", async () => {
         const command = b.dataset.command;
         const r = await run(command);
+        // The output also appears under the step, so the reader need not scroll to the terminal.
+        const para = b.closest("p");
+        let out = para.nextElementSibling;
+        if (!out || !out.classList.contains("vmlab-out")) {
+          out = document.createElement("pre");
+          out.className = "vmlab-out";
+          para.after(out);
+        }
+        out.textContent = r.output || "(no output)";
         if (b.dataset.measure === "container") {
           times.container_s = r.seconds;
           showTimes();
