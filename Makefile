@@ -24,7 +24,9 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-SYSTEM_TOOLS_BUILD := venv dot
+# node and zstd: the build boots the "Try it in your browser" VM once under Node.js and compresses
+# its saved state (sitebuild/browser_vm.py); later builds reuse the cached state.
+SYSTEM_TOOLS_BUILD := venv dot node zstd
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip qemu-system-x86_64
 
 .PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
@@ -56,7 +58,9 @@ setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.
 guest-lock: setup
 	$(PY) -m sitebuild.guest --refresh
 
-# Node tools are test tools only (HTML checker, axe, Lighthouse); the site needs no Node.
+# Node tools from npm are test tools only (HTML checker, axe, Lighthouse). The site's build runs
+# Node itself (to save the browser VM's state) but installs nothing from npm: v86 is fetched and
+# verified from sitebuild/browser_vm.lock.toml.
 # --ignore-scripts: vnu-jar's postinstall would try to download a Java runtime; we use Debian's.
 node_modules/.installed: package-lock.json
 	@sitebuild/system_deps.sh node npm

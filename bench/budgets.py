@@ -38,6 +38,10 @@ LIMITS: dict[str, Limit] = {
     # The figure cache should make figures free: a warm build within 5 % of one without them.
     "warm_build": Limit("warm build / build without figures (medians)", 1.05, "x"),
     "markdown_edit": Limit("Markdown edit to browser (median)", 1.0, "s"),
+    # The "Try it in your browser" VM: what a reader waits for and downloads after "Start".
+    "vm_resume_bytes": Limit("Try it: bytes for a resume", 10_000 * KB, "KB"),
+    "vm_resume": Limit("Try it: resume to a prompt", 2.0, "s"),
+    "vm_cold_boot": Limit("Try it: cold boot to a prompt", 10.0, "s"),
 }
 
 FIGURE_GZIP_BYTES = int(LIMITS["figure"].limit)
@@ -88,4 +92,8 @@ def check(results: dict[str, Any]) -> list[Budget]:
     warm, bare = _median(wall.get("warm")), _median(wall.get("no_figures"))
     found.append(judge("warm_build", warm / bare if warm and bare else None))
     found.append(judge("markdown_edit", _median((results.get("edits") or {}).get("markdown"))))
+    vm = {row["name"]: row["value"] for row in results.get("vm") or []}
+    found.append(judge("vm_resume_bytes", vm.get("resume bytes")))
+    found.append(judge("vm_resume", vm.get("resume to prompt")))
+    found.append(judge("vm_cold_boot", vm.get("cold boot")))
     return found

@@ -186,6 +186,16 @@ def scale_table(scale: dict[str, Any]) -> list[str]:
     return out
 
 
+def vm_table(rows: list[dict[str, Any]]) -> str:
+    """The browser VM: one run each (a cold boot takes tens of seconds)."""
+    cells = [
+        [row["name"], kilobytes(row["value"]) if row["unit"] == "bytes" else seconds(row["value"])]
+        for row in rows
+    ]
+    title = "Try it in your browser (one resume, one cold boot)"
+    return format_table(title, ["what", "value"], cells)
+
+
 def tables(results: dict[str, Any]) -> str:
     """Every table for the stages in `results`, then the budgets."""
     runs = results["runs"]
@@ -200,6 +210,8 @@ def tables(results: dict[str, Any]) -> str:
         out += pages_table(results["pages"])
     if "lighthouse" in results:
         out += lighthouse_table(results["lighthouse"])
+    if "vm" in results:
+        out.append(vm_table(results["vm"]))
     if "scale" in results:
         out += scale_table(results["scale"])
     out.append(

@@ -6,11 +6,12 @@ Everything runs in a scratch copy of the project under a temporary directory; th
 only read. BENCH_RUNS (default 5) sets how many times each timing and each Lighthouse audit runs;
 each line reports the median with min and max, beside its baseline measured in the same run.
 BENCH (default: all) picks stages, comma-separated: builds, edits, figures, pages, lighthouse,
-scale (`make bench BENCH=scale`). Budgets are reported, never enforced: the exit status is 0
+vm, scale (`make bench BENCH=scale`). Budgets are reported, never enforced: the exit status is 0
 unless something failed to run.
 
 The stages live in their own modules: builds.py (builds and figure renders), edits.py (serve),
-pages.py (nginx and first visits), lighthouse.py, scale.py; report.py draws the tables.
+pages.py (nginx and first visits), lighthouse.py, vm.py (the browser VM), scale.py; report.py
+draws the tables.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ from bench.lighthouse import LIGHTHOUSE, bench_lighthouse
 from bench.pages import first_visits, nginx_serving, site_pages
 from bench.report import tables
 from bench.scale import bench_scale
+from bench.vm import measure as bench_vm
 from sitebuild.project import CHROMIUM, REPO, SITE_PATH, copy_project
 
 RESULTS = REPO / "bench" / "results.json"
-STAGES = ["builds", "edits", "figures", "pages", "lighthouse", "scale"]
+STAGES = ["builds", "edits", "figures", "pages", "lighthouse", "vm", "scale"]
 
 
 def chosen_stages(value: str | None) -> list[str]:
@@ -108,7 +110,7 @@ def main() -> int:
         if "edits" in chosen:
             with stage(results, "edits"):
                 results["edits"] = bench_edits(project, work, warm_cache, SITE_PATH)
-        if {"figures", "pages", "lighthouse"} & set(chosen):
+        if {"figures", "pages", "lighthouse", "vm"} & set(chosen):
             site = work / "site"
             timed_build(project, site, warm_cache)
             with nginx_serving(site, work, SITE_PATH) as url:
@@ -123,6 +125,10 @@ def main() -> int:
                 if "lighthouse" in chosen:
                     with stage(results, "lighthouse"):
                         results["lighthouse"] = bench_lighthouse(url, pages, work)
+                if "vm" in chosen:
+                    log("the Try it in your browser VM: resume with every step, then a cold boot")
+                    with stage(results, "vm"):
+                        results["vm"] = bench_vm(url + "try-it/")
         if "scale" in chosen:
             with stage(results, "scale"):
                 results["scale"] = bench_scale(project, work)

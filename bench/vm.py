@@ -1,0 +1,79 @@
+"""Bench rows for the "Try it in your browser" VM: bytes and times, measured in headless Chromium.
+
+    measure(page_url) -> list of {"name", "value", "unit"}   (the built page's URL; make bench
+                                                              passes nginx's, which gzips)
+    rows(site) -> the same, served from a built site directory by a plain local server
+    python -m bench.vm SITE_DIR                              prints the rows
+
+Resume (from the saved state) runs every step of the page's walk; a cold boot then boots from the
+firmware up. Timings on a shared machine are noisy: report them as such, never assert them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+from sitebuild.project import CHROMIUM, CHROMIUM_ARGS
+
+STEPS = ["vm", "pid", "uts", "pids", "memory", "overlay", "prepare", "container"]
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _measure(page: Any, url: str, from_state: bool) -> dict[str, Any]:
+    page.goto(url)
+    page.wait_for_function("window.vmLab !== undefined")
+    page.set_default_timeout(600_000)
+    times = page.evaluate(f"window.vmLab.boot({{fromState: {json.dumps(from_state)}}})")
+    if from_state:
+        times["steps"] = {}
+        for step in STEPS:
+            command = page.get_attribute(f'button[data-step="{step}"]', "data-command")
+            result = page.evaluate("c => window.vmLab.runTimed(c)", command)
+            times["steps"][step] = result["seconds"]
+    return times
+
+
+def measure(url: str) -> list[dict[str, Any]]:
+    """Resume with every step of the walk, then one cold boot, on the page at `url`."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            resume = _measure(browser.new_page(), url, True)
+            cold = _measure(browser.new_page(), url, False)
+        finally:
+            browser.close()
+    out = [
+        ("resume bytes", resume["bytes"], "bytes"),
+        ("cold boot bytes", cold["bytes"], "bytes"),
+        ("resume to prompt", resume["boot_s"], "s"),
+        ("cold boot", cold["boot_s"], "s"),
+        *((f"step {name}", seconds, "s") for name, seconds in resume["steps"].items()),
+    ]
+    return [{"name": n, "value": v, "unit": u} for n, v, u in out]
+
+
+def rows(site: Path) -> list[dict[str, Any]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return measure(f"http://127.0.0.1:{server.server_port}/try-it/")
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    for row in rows(Path(sys.argv[1])):
+        value = f"{row['value']:,}" if row["unit"] == "bytes" else f"{row['value']:.2f}"
+        print(f"{row['name']:<22} {value:>12} {row['unit']}")

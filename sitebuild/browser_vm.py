@@ -1,0 +1,218 @@
+"""Build the files of the "Try it in your browser" VM: v86, firmware, kernel, initramfs, state.
+
+The Debian packages (i386 kernel, busybox-static, seabios) come from sitebuild/guest.lock.json
+through sitebuild.guest (shared with the VM labs); v86 comes from npm, pinned with its integrity
+hash in browser_vm.lock.toml. All is downloaded once into .cache/guest/ (outside git) and verified;
+the initramfs is built reproducibly; the saved state is made by booting the VM headless under
+Node.js, once, cached by a key over its inputs, so a normal edit of the site never pays for it.
+A boot's saved state is not bit-for-bit the same twice (timers, interrupts): it is a cached input.
+
+    python -m sitebuild.browser_vm          build (or reuse) and print the files and sizes
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitebuild import guest
+
+HERE = Path(__file__).resolve().parent
+LOCK = HERE / "browser_vm.lock.toml"  # v86 (npm); the Debian packages are in guest.lock.json
+INIT = HERE / "browser_vm_init.sh"
+STATE_SCRIPT = HERE / "browser_vm_state.mjs"
+ARCH = "i386"
+MEMORY_MB = 128  # v86 loads the initrd at the 64 MB mark: 64 MB of RAM is not enough.
+# console on the first serial port (the page's terminal); the rest trims boot time in an
+# emulator: no crypto self-tests, no ISA/BIOS plug-and-play probing. init_on_free zeroes freed
+# pages, and v86 stores only non-zero pages in a saved state, so the state stays small.
+CMDLINE = (
+    "console=ttyS0 rdinit=/init cryptomgr.notests noisapnp pnpbios=off init_on_free=1 "
+    "tsc=reliable mitigations=off"
+)
+# Served files: name in the site -> what it is. The page reads this list from manifest.json.
+PUBLIC = ("libv86.js", "v86.wasm", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz")
+
+
+@dataclass(frozen=True)
+class Built:
+    files: dict[str, Path]  # name in the site -> file on disk
+    manifest: dict
+
+
+def cache_dir() -> Path:
+    return guest.cache_dir() / "browser-vm"
+
+
+def _download(url: str, dest: Path, what: str) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r, tmp.open("wb") as f:
+            shutil.copyfileobj(r, f, 1 << 20)
+    except OSError as e:
+        raise guest.GuestError(f"{what}: download failed ({url}: {e}); check {LOCK.name}") from None
+    tmp.replace(dest)
+
+
+def _v86(cache: Path) -> Path:
+    """The pinned npm v86 package, downloaded once, verified by its integrity hash, unpacked."""
+    try:
+        v = tomllib.loads(LOCK.read_text())["v86"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as e:
+        raise guest.GuestError(f"{LOCK}: unreadable ({e}); restore it from git") from None
+    out = cache / f"v86-{v['version']}"
+    if (out / ".extracted").exists():
+        return out / "package" / "build"
+    tgz = cache / f"v86-{v['version']}.tgz"
+    if not tgz.exists():
+        _download(v["url"], tgz, f"npm v86 {v['version']}")
+    algo, _, digest = v["integrity"].partition("-")
+    if base64.b64encode(hashlib.new(algo, tgz.read_bytes()).digest()).decode() != digest:
+        tgz.unlink()
+        raise guest.GuestError(
+            f"npm v86 {v['version']}: integrity mismatch with {LOCK.name} (removed)"
+        )
+    shutil.rmtree(out, ignore_errors=True)
+    with tarfile.open(tgz) as t:
+        t.extractall(out, filter="data")
+    (out / ".extracted").touch()
+    return out / "package" / "build"
+
+
+def _keep(path: str) -> bool:
+    # From busybox-static only the binary (/init links its applets at boot); from the kernel
+    # package only the overlayfs module (overlay is a module in Debian's kernel, with no deps).
+    return path == "bin/busybox" or path.endswith("/kernel/fs/overlayfs/overlay.ko")
+
+
+def _key(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() if isinstance(p, str) else p)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def build(log=print) -> Built:
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    pinned = {p.name: p for p in guest.packages(ARCH)}
+    kernel_pkg = next(n for n in pinned if n.startswith("linux-image-"))
+    debs = guest.fetch(ARCH, None, log)
+    firmware = cache / "seabios"
+    if not (firmware / pinned["seabios"].sha256).exists():
+        firmware.mkdir(exist_ok=True)
+        with guest.deb_data(debs["seabios"]) as tar:
+            for name, member in (("bios.bin", "bios.bin"), ("vgabios.bin", "vgabios-stdvga.bin")):
+                data = tar.extractfile(f"./usr/share/seabios/{member}").read()  # type: ignore[union-attr]
+                (firmware / name).write_bytes(data)
+        (firmware / pinned["seabios"].sha256).touch()
+    build_dir = _v86(cache)
+    files = {
+        "libv86.js": build_dir / "libv86.js",
+        "v86.wasm": build_dir / "v86.wasm",
+        "bios.bin": firmware / "bios.bin",
+        "vgabios.bin": firmware / "vgabios.bin",
+        "bzImage": guest.kernel(ARCH, log),
+    }
+    # One fixed file time for the guest, not the last commit's (SOURCE_DATE_EPOCH): any fixed time
+    # is as reproducible, and a new commit must not mean a new initramfs, so a new one-minute boot.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        cpio = guest.initramfs(
+            ARCH, [kernel_pkg, "busybox-static"], {}, INIT.read_text(), _keep, log
+        )
+    finally:
+        if epoch is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = epoch
+    initrd = cpio.with_suffix(".cpio.gz")
+    if not initrd.exists():  # gzip without a timestamp: the same bytes every time
+        tmp = initrd.with_suffix(".tmp")
+        with (
+            tmp.open("wb") as f,
+            gzip.GzipFile(fileobj=f, mode="wb", mtime=0, compresslevel=9) as z,
+        ):
+            z.write(cpio.read_bytes())
+        tmp.replace(initrd)
+    files["initrd.gz"] = initrd
+
+    # The saved state: boot once under Node.js, zero the free memory, save, compress.
+    # Keyed by the pins and paths (not by hashing 10 MB of files on every site build).
+    state_key = _key(
+        *(str(files[n]) for n in PUBLIC),
+        LOCK.read_bytes(),
+        CMDLINE,
+        str(MEMORY_MB),
+        STATE_SCRIPT.read_bytes(),
+    )
+    state = cache / f"state-{state_key}.bin.zst"
+    boot_log = cache / f"state-{state_key}.json"
+    if not state.exists():
+        log("browser VM: booting the guest under Node.js to save its state (once, ~1 min)")
+        raw = state.with_suffix(".raw")
+        started = time.monotonic()
+        proc = subprocess.run(
+            ["node", str(STATE_SCRIPT), str(build_dir), json.dumps(_config(files)), str(raw)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if proc.returncode != 0:
+            raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
+        subprocess.run(["zstd", "-q", "-19", "-f", "--rm", str(raw), "-o", str(state)], check=True)
+        boot_log.write_text(proc.stdout)
+        size = state.stat().st_size
+        log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")
+    files["state.bin.zst"] = state
+
+    manifest = {
+        "v86": build_dir.parent.parent.name,
+        "memory_mb": MEMORY_MB,
+        "cmdline": CMDLINE,
+        "files": {n: p.stat().st_size for n, p in files.items()},
+        "packages": [
+            {"package": p.name, "version": p.version, "url": guest.MIRROR + "/" + p.url}
+            for p in pinned.values()
+        ],
+    }
+    return Built(files, manifest)
+
+
+def _config(files: dict[str, Path]) -> dict:
+    return {
+        "memory_mb": MEMORY_MB,
+        "cmdline": CMDLINE,
+        **{n: str(files[n]) for n in ("bios.bin", "vgabios.bin", "bzImage", "initrd.gz")},
+    }
+
+
+def main(argv: list[str]) -> int:
+    try:
+        built = build()
+    except guest.GuestError as e:
+        print(f"browser VM: {e}", file=sys.stderr)
+        return 1
+    for name, path in built.files.items():
+        print(f"{path.stat().st_size:>12,}  {name}  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,84 @@
+"""The "Try it in your browser" page: a real Linux VM runs in Chromium and each step does what the
+page says. Commands come from the page's own buttons, so the page and this test cannot drift.
+
+Slow: the emulator runs x86 code in WebAssembly on a shared 2-core machine. The resume test takes
+about half a minute there; the cold boot a few minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.slow
+MINUTE = 60_000
+
+
+@pytest.fixture
+def page(browser: Browser, site_url: str) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(site_url + "try-it/")
+    page.wait_for_function("window.vmLab !== undefined")
+    # Nothing of the VM loads before the reader asks for it.
+    assert not [u for u in requests if "/vm/" in u], requests
+    page.set_default_timeout(5 * MINUTE)
+    yield page
+    context.close()
+
+
+def step(page: Page, name: str) -> str:
+    command = page.get_attribute(f'button[data-step="{name}"]', "data-command")
+    assert command, f"no step {name!r} on the page"
+    return page.evaluate("c => window.vmLab.run(c)", command)
+
+
+@pytest.mark.timeout(600)
+def test_resume_then_build_a_container_step_by_step(page: Page) -> None:
+    times = page.evaluate("window.vmLab.boot({fromState: true})")
+    assert times["mode"] == "resume" and times["bytes"] > 1_000_000
+
+    vm = step(page, "vm")
+    assert "6.1.0-" in vm and "BIOS-provided physical RAM map" in vm
+
+    pid = step(page, "pid")
+    assert "my PID is 1" in pid
+
+    uts = step(page, "uts")
+    assert "inside: ctr1" in uts and "outside: vm" in uts
+
+    pids = step(page, "pids")
+    assert "can't fork" in pids and "max 1" in pids
+
+    memory = step(page, "memory")
+    # The OOM killer ends dd, the cgroup's biggest process; the shell that started it carries on.
+    assert memory.splitlines() == ["Killed", "survived", "oom_kill 1"], memory
+
+    overlay = step(page, "overlay")
+    lines = overlay.splitlines()
+    assert "v1" in lines and "v2" in lines  # the image keeps v1; the merged view shows v2
+    whiteout = [line for line in lines if line.endswith(" old.txt")]
+    assert whiteout and whiteout[0].startswith("c") and "0,   0" in whiteout[0], overlay
+
+    step(page, "prepare")
+    # By keyboard, as a reader without a mouse would: focus the button, press Enter.
+    page.focus('button[data-step="container"]')
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.vmLab.times.container_s !== undefined")
+    screen = page.inner_text(".vmlab-screen")
+    assert "I am ctr1, PID 1" in screen, screen[-2000:]
+    assert "Container:" in page.inner_text(".vmlab-times")
+
+
+@pytest.mark.timeout(1200)
+def test_cold_boot_from_firmware(page: Page) -> None:
+    times = page.evaluate("window.vmLab.boot({fromState: false})")
+    assert times["mode"] == "cold boot"
+    boot_log = page.inner_text(".vmlab-screen")
+    assert "Linux version 6.1.0-" in boot_log and "Run /init as init process" in boot_log
+    assert "uname" not in boot_log
+    assert step(page, "vm").splitlines()[0].startswith("6.1.0-")
