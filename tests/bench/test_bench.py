@@ -98,6 +98,11 @@ RESULTS = {
         for kind in ("wall", "cpu")
     },
     "edits": {"markdown": summarise([1.2]), "rebuild": summarise([0.6]), "diagram": None},
+    "vm": [
+        {"name": "resume bytes", "value": 9_000_000, "unit": "bytes"},
+        {"name": "resume to prompt", "value": 1.3, "unit": "s"},
+        {"name": "cold boot", "value": 19.3, "unit": "s"},
+    ],
 }
 
 
@@ -130,7 +135,15 @@ def test_report_prints_each_stage_that_ran_and_the_budgets() -> None:
     assert "not measured" in partial_text
     lines = text.splitlines()
     assert any(line.startswith("/faq/") and "desktop" in line for line in lines)
-    assert lines[-1].split()[-2:] == ["NOT", "MET"]  # the edit budget, last row
+
+    def verdict(budget: str) -> list[str]:
+        row = next(line for line in lines if line.startswith(budget))
+        return row.split()[-2:] if row.endswith("NOT MET") else row.split()[-1:]
+
+    assert verdict("Markdown edit to browser") == ["NOT", "MET"]  # 1.2 s > 1 s
+    assert "== Try it in your browser" in text and "19.30 s" in text
+    assert verdict("Try it: bytes for a resume") == ["met"]  # 9 MB <= 10 MB
+    assert verdict("Try it: cold boot to a prompt") == ["NOT", "MET"]  # 19.3 s > 10 s
 
 
 def test_bench_stages_are_chosen_by_name() -> None:
