@@ -27,7 +27,7 @@ class Limit:
         return self.unit == "score"
 
 
-# The table (issue 13: medians of 5 runs, Lighthouse 12.2.3 mobile, served with gzip).
+# The table (medians of BENCH_RUNS runs, Lighthouse 12.2.3 mobile, gzip, as make bench runs).
 LIMITS: dict[str, Limit] = {
     **{
         f"lighthouse_{category}": Limit(f"Lighthouse {category} (worst page)", 100, "score")
