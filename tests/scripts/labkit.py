@@ -36,6 +36,13 @@ Rules = Sequence[tuple[str, str]]
 OnPause = Callable[[int], None] | None
 
 
+def assert_qemu_running(session: int) -> None:
+    """An `on_pause` check for the VM labs: their QEMU is up while they are paused, so the
+    cleanup check that follows proves the lab stopped QEMU itself."""
+    qemu = subprocess.run(["pgrep", "-s", str(session), "qemu"], capture_output=True)
+    assert qemu.stdout.strip(), "QEMU should be running while the lab is paused"
+
+
 def normalise(text: str, rules: Rules) -> str:
     """Apply (regex, replacement) rules line by line (re.MULTILINE) and drop trailing spaces."""
     for pattern, replacement in rules:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from labkit import Lab, lab_fixture, load, page_output
+from labkit import Lab, assert_qemu_running, lab_fixture, load, page_output
 
 from sitebuild import guest
 
@@ -128,27 +127,7 @@ def test_ctrl_c_while_the_vm_boots_leaves_no_qemu_or_file(lab: Lab) -> None:
 
 def test_sigterm_to_the_lab_alone_stops_its_qemu_too(lab: Lab) -> None:
     """`kill PID` reaches only the lab, not QEMU: the lab must stop QEMU itself."""
-    proc = subprocess.Popen(
-        lab.command(("--runs", str(RUNS)), ()),
-        cwd=lab.cwd,
-        env=lab.environment({"LAB_PAUSE_AT": "booting"}),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stderr is not None
-        assert "paused at 'booting'" in proc.stderr.readline()
-        qemu = subprocess.run(["pgrep", "-s", str(proc.pid), "qemu"], capture_output=True)
-        assert qemu.stdout.strip(), "QEMU should be running while the lab is paused"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 130  # handled as Ctrl-C: cleaned up
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    lab.assert_clean(proc.pid, "after SIGTERM")
+    lab.terminate_at("booting", "--runs", str(RUNS), on_pause=assert_qemu_running)
 
 
 def test_bad_runs_argument_is_refused_by_name(lab: Lab) -> None:

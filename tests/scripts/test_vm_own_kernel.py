@@ -6,15 +6,13 @@ import hashlib
 import http.server
 import os
 import re
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, load, page_output
+from labkit import Lab, assert_one_line_refusal, assert_qemu_running, lab_fixture, load, page_output
 
 from sitebuild import guest
 
@@ -86,27 +84,7 @@ def test_injected_failure_while_the_vm_boots_leaves_no_qemu_or_file(lab: Lab) ->
 
 def test_sigterm_to_the_lab_alone_stops_its_qemu_too(lab: Lab) -> None:
     """`kill PID` reaches only the lab, not QEMU: the lab must stop QEMU itself."""
-    proc = subprocess.Popen(
-        lab.command((), ()),
-        cwd=lab.cwd,
-        env=lab.environment({"LAB_PAUSE_AT": "booting"}),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stderr is not None
-        assert "paused at 'booting'" in proc.stderr.readline()
-        qemu = subprocess.run(["pgrep", "-s", str(proc.pid), "qemu"], capture_output=True)
-        assert qemu.stdout.strip(), "QEMU should be running while the lab is paused"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 130  # handled as Ctrl-C: cleaned up
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    lab.assert_clean(proc.pid, "after SIGTERM")
+    lab.terminate_at("booting", on_pause=assert_qemu_running)
 
 
 def test_without_qemu_it_says_what_to_install_in_one_line(lab: Lab) -> None:
