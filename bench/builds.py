@@ -22,15 +22,23 @@ def plugin_name(entry: str | dict[str, Any]) -> str:
 
 
 def write_no_figures_config(project: Path) -> Path:
-    """A config that INHERITs mkdocs.yml with the figure pipeline switched off: no gen-files
-    plugin (it renders diagrams/ into figures/) and no hooks/figures.py (it expands
-    `[[figure NAME]]`, rendering on a cache miss), so those marker lines stay as plain text.
+    """A config that INHERITs mkdocs.yml with the figure pipeline switched off: gen-files
+    without sitebuild/gen_figures.py (it renders diagrams/ into figures/) and no hooks/figures.py
+    (it expands `[[figure NAME]]`, rendering on a cache miss), so those lines stay plain text.
 
     MkDocs replaces lists when it merges an inherited config, so the child repeats every other
     plugin and hook. It is the baseline that makes the figure cost a ratio.
     """
     config = config_as_written(project)
-    plugins = [p for p in config.get("plugins", []) if plugin_name(p) != "gen-files"]
+    plugins = []
+    for plugin in config.get("plugins", []):
+        if plugin_name(plugin) == "gen-files":
+            # Keep the other generated files (the start-up chart, the browser VM's files): only
+            # the figures are what this baseline leaves out.
+            settings = plugin["gen-files"]
+            scripts = [s for s in settings["scripts"] if Path(s).name != "gen_figures.py"]
+            plugin = {"gen-files": {**settings, "scripts": scripts}}
+        plugins.append(plugin)
     hooks = [h for h in config.get("hooks", []) if Path(h).name != "figures.py"]
     path = project / "mkdocs.no-figures.yml"
     path.write_text(yaml.safe_dump({"INHERIT": "mkdocs.yml", "plugins": plugins, "hooks": hooks}))
