@@ -137,7 +137,7 @@ def main() -> int:
     print(f"  /proc/version   {host['version']}")
     print()
     print("In a child with new UTS, PID, mount, IPC and network namespaces")
-    print("(how every container starts), after mounting a /proc of its own:")
+    print("(as runc and crun start a container), after mounting its own /proc:")
     print(f"  hostname        {inside['hostname']:<18} <- its own")
     print(f"  PID             {inside['pid']:<18} <- its own numbering")
     print(f"  kernel release  {inside['release']:<18} <- the host's")
@@ -149,8 +149,8 @@ def main() -> int:
         print("FAILED: the child saw a different kernel.")
         return 1
     print("The namespaces changed what the child sees, not what it runs on:")
-    print("one kernel, the host's. A container cannot bring its own kernel")
-    print("(or another OS); a VM can, because it boots one.")
+    print("one kernel, the host's. A runc or crun container has no kernel")
+    print("of its own; a VM (and Kata, which puts one around it) boots one.")
     return 0
 
 

@@ -541,7 +541,8 @@ def main() -> int:
     print(
         f"New namespaces add {ns_ms - plain_ms:.2f} ms to a process start here."
     )
-    print("Starting a container is starting a process plus that bookkeeping;")
+    print("The kernel's part of a container start is that bookkeeping (an")
+    print("engine adds image, network and its own work on top);")
     if to_init is None:
         print("starting a VM is booting a kernel.")
     else:
