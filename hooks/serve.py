@@ -51,9 +51,8 @@ class MemoryBytecodeCache(jinja2.BytecodeCache):
         self.code[bucket.key] = (bucket.checksum, bucket.bytecode_to_string())
 
 
-CACHE = (
-    MemoryBytecodeCache()
-)  # a hook module is loaded once per process, so this outlives a rebuild
+# A hook module is loaded once per process, so this outlives a rebuild.
+CACHE = MemoryBytecodeCache()
 
 
 def on_startup(command: str, dirty: bool) -> None:
