@@ -23,7 +23,7 @@ from sitebuild.project import REPO
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 # After `document$` (Material's "page is ready" signal, also on instant navigation) has fired,
-# so that the code copy buttons, annotations and palette exist, as a reader meets them.
+# so that the code copy buttons and palette exist, as a reader meets them.
 RUN_AXE = """async () => {
   await new Promise(resolve => document$.subscribe(() => resolve()));
   const result = await axe.run(document, {resultTypes: ["violations"]});
