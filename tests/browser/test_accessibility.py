@@ -23,9 +23,20 @@ from sitebuild.project import REPO
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 # After `document$` (Material's "page is ready" signal, also on instant navigation) has fired,
-# so that the code copy buttons and palette exist, as a reader meets them.
+# so that the code copy buttons and palette exist, as a reader meets them. Every <details> is
+# opened first, so what hooks/deferred_details.py keeps in a <template> until then is audited
+# too, as the reader gets it.
 RUN_AXE = """async () => {
   await new Promise(resolve => document$.subscribe(() => resolve()));
+  // And once the page is idle after loading, when overrides/main.html has made every code
+  // block that scrolls sideways focusable (Material mounts a block only when it is in view).
+  if (document.readyState !== "complete") await new Promise(r => addEventListener("load", r));
+  await new Promise(resolve => requestIdleCallback(resolve));
+  for (const details of document.querySelectorAll("details:not([open])")) details.open = true;
+  for (let frame = 0; document.querySelector("details > template[data-deferred]"); frame++) {
+    if (frame > 100) throw new Error("opened <details> still hold their <template>");
+    await new Promise(resolve => requestAnimationFrame(resolve));
+  }
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return {
     scheme: document.body.getAttribute("data-md-color-scheme"),

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from bs4.element import NavigableString, TemplateString
 from conftest import report
 from playwright.sync_api import Browser, Page, expect
 
@@ -171,6 +172,37 @@ def test_copy_button_puts_the_code_on_the_clipboard(
         on_page.locator("button.md-code__button[data-md-type=copy]").click()
         copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == expected, f"/{path}: the clipboard does not hold the code block"
+    report("browser checks", 1)
+
+
+def test_a_collapsed_listing_arrives_when_opened_and_its_copy_button_works(
+    browser: Browser, site_url: str, built_site: Path
+) -> None:
+    def deferred_listing(article: Tag) -> Tag | None:
+        """a collapsed <details> whose code waits in a <template> (hooks/deferred_details.py)"""
+        return article.select_one("details:not([open]) > template[data-deferred] pre > code")
+
+    path, code = first_page_with(built_site, deferred_listing)
+    box = code.find_parent("details")
+    summary = box.summary.get_text(strip=True)
+    # A string inside a <template> is a TemplateString, which get_text() skips unless asked.
+    expected = code.get_text(types=(NavigableString, TemplateString)).rstrip()
+    assert expected, f"/{path}: {summary!r} holds no code"
+    permissions = ["clipboard-read", "clipboard-write"]
+    with fresh_page(browser, permissions=permissions) as page:
+        page.goto(site_url + path)
+        details = page.locator("article details", has_text=summary).first
+        # Closed, the listing is not in the page at all: only in the template.
+        expect(details.locator("pre > code")).to_have_count(0)
+        details.locator("summary").click()
+        listing = details.locator("pre > code").last
+        expect(listing).to_be_visible()
+        expect(details.locator("template")).to_have_count(0)
+        listing.hover()
+        details.locator("button.md-code__button[data-md-type=copy]").last.click()
+        expect(page.locator(".md-dialog")).to_contain_text("Copied")  # Material's own toast
+        copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == expected, f"/{path}: the clipboard does not hold {summary!r}"
     report("browser checks", 1)
 
 

@@ -1,0 +1,98 @@
+"""MkDocs hook: a closed <details> keeps its content in a <template> until the reader opens it.
+
+Why: a lab page ends with the whole lab file in a closed <details>, and each figure's Source sits
+in one too. Closed, they show nothing, yet every highlighted line is thousands of elements that
+the browser parses and styles, and that Material's start-up script lays out: the whole
+startup_cost.py listing was 4,183 of the page's 5,037 elements and took Lighthouse's mobile
+blocking time from 0.36 s to 1.7 s. A <template>'s content is parsed but stays out of the page
+until overrides/main.html moves it in on the first "toggle" (or before printing).
+
+Material gives code blocks their copy button when the page loads, so a block that arrives later
+gets the same button here, written into the template: the same classes and the same
+`data-clipboard-target`, which Material's clipboard handler serves wherever the button appears.
+Only outermost closed <details> are deferred (an inner one moves in with its parent), and an open
+one (`<details open>`, `???+`) is left alone: it is visible from the start.
+"""
+
+from __future__ import annotations
+
+import itertools
+from html.parser import HTMLParser
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+# Material's own markup, but a <span> where it inserts a <nav>: a <pre> holds phrasing content
+# only, and a copy button is no navigation landmark (overrides/main.html says so of Material's).
+COPY_BUTTON = (
+    '<span class="md-code__nav"><button class="md-code__button" title="Copy to clipboard"'
+    ' data-clipboard-target="#{id} &gt; code" data-md-type="copy"></button></span>'
+)
+
+
+class _Deferrable(HTMLParser):
+    """Finds, by offset into the page, what to wrap (closed details' content after </summary>)
+    and where each <pre> inside starts, so the page itself is spliced and otherwise unchanged."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.html = html
+        self.line_starts = [0, *itertools.accumulate(len(line) for line in html.splitlines(True))]
+        self.depth = 0  # <details> nesting inside the outermost closed one being deferred
+        self.content_start: int | None = None
+        self.wraps: list[tuple[int, int]] = []  # (after </summary>, before </details>)
+        self.code_blocks: list[tuple[int, str | None, int]] = []  # (<pre> at, its id, <code> at)
+        self.open_pre: tuple[int, str | None] | None = None
+
+    def position(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        if tag == "details" and (self.depth or "open" not in names):
+            self.depth += 1
+        elif tag == "pre" and self.content_start is not None:
+            self.open_pre = (self.position(), names.get("id"))
+        elif tag == "code" and self.open_pre:
+            # A code block (Material's `pre > code`); a line-number column is a <pre> without one.
+            self.code_blocks.append((*self.open_pre, self.position()))
+            self.open_pre = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self.open_pre = None
+        if not self.depth:
+            return
+        if tag == "summary" and self.depth == 1 and self.content_start is None:
+            self.content_start = self.html.index(">", self.position()) + 1
+        elif tag == "details":
+            self.depth -= 1
+            if not self.depth:
+                if self.content_start is not None:
+                    self.wraps.append((self.content_start, self.position()))
+                self.content_start = None
+
+
+def deferred(html: str, copy_buttons: bool = True) -> str:
+    """`html` with each outermost closed <details>' content (after its <summary>) in a template,
+    and (`copy_buttons`) a copy button on each code block inside."""
+    parser = _Deferrable(html)
+    parser.feed(html)
+    parser.close()
+    inserts: list[tuple[int, str]] = []
+    for start, end in parser.wraps:
+        inserts += [(start, "<template data-deferred>"), (end, "</template>")]
+    for number, (pre_at, pre_id, code_at) in enumerate(parser.code_blocks if copy_buttons else []):
+        if pre_id is None:
+            pre_id = f"__deferred_{number}"  # Material numbers its own __code_0, __code_1...
+            inserts.append((pre_at + len("<pre"), f' id="{pre_id}"'))
+        inserts.append((code_at, COPY_BUTTON.format(id=pre_id)))
+    for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
+        html = html[:at] + text + html[at:]
+    return html
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    return deferred(html, copy_buttons="content.code.copy" in config.theme["features"])

@@ -1,0 +1,109 @@
+"""hooks/deferred_details.py: a closed <details> keeps its content in a <template>.
+
+Pins the transformation on small pages here; test_built_site_defers_every_closed_details checks
+the build, and tests/browser/test_end_to_end.py opens one in Chromium and copies its code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from sitebuild import figures
+from sitebuild.project import REPO
+
+spec = importlib.util.spec_from_file_location("deferred", REPO / "hooks" / "deferred_details.py")
+assert spec and spec.loader
+hook = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hook)
+
+CODE = '<div class="highlight"><pre><span></span><code>print("hi")\n</code></pre></div>'
+NUMBERED = (
+    '<div class="highlight"><table class="highlighttable"><tr><td class="linenos"><div>'
+    '<pre><span></span><span class="normal">1</span></pre></div></td><td class="code"><div>'
+    '<pre><span></span><code>print("hi")\n</code></pre></div></td></tr></table></div>'
+)
+
+
+def details(body: str, attrs: str = "") -> str:
+    summary = "<summary>The whole file</summary>"
+    return f'<details class="example"{attrs}>\n{summary}\n{body}\n</details>'
+
+
+def test_closed_details_content_moves_into_a_template_and_the_summary_stays() -> None:
+    page = f"<p>before</p>{details('<p>inside</p>')}<p>after</p>"
+    out = hook.deferred(page)
+    soup = BeautifulSoup(out, "html.parser")
+    box = soup.details
+    assert box.summary.get_text() == "The whole file"
+    assert [child.name for child in box.find_all(recursive=False)] == ["summary", "template"]
+    assert box.template.has_attr("data-deferred")
+    assert box.template.get_text(strip=True) == "inside"
+    # Nothing but the two tags is added: the page reads the same once the template is unpacked.
+    assert out.replace("<template data-deferred>", "").replace("</template>", "") == page
+
+
+def test_open_details_and_pages_without_details_are_left_alone() -> None:
+    for page in [details(CODE, " open"), f"<p>{CODE}</p>", "<p>no details</p>"]:
+        assert hook.deferred(page) == page
+
+
+def test_only_the_outermost_closed_details_is_deferred() -> None:
+    inner = details("<p>deep</p>")
+    out = hook.deferred(details(f"<p>outer</p>{inner}") + details("<p>second</p>"))
+    soup = BeautifulSoup(out, "html.parser")
+    assert len(soup.select("template[data-deferred]")) == 2
+    outer = soup.find_all("details", recursive=False)[0]
+    assert outer.template.details is not None, "the inner details moves in with its parent"
+    assert outer.template.details.template is None
+
+
+def test_an_open_outer_details_lets_a_closed_inner_one_be_deferred() -> None:
+    out = hook.deferred(details(details("<p>deep</p>"), " open"))
+    soup = BeautifulSoup(out, "html.parser")
+    assert soup.details.find("template", recursive=False) is None
+    assert soup.details.details.template.get_text(strip=True) == "deep"
+
+
+def test_deferred_code_blocks_get_materials_copy_button_and_line_numbers_do_not() -> None:
+    out = hook.deferred(details(CODE + NUMBERED))
+    soup = BeautifulSoup(out, "html.parser")
+    buttons = soup.select("template pre > span.md-code__nav > button.md-code__button")
+    assert len(buttons) == 2, "one button per code block; the line-number column has none"
+    for button in buttons:
+        assert button["data-md-type"] == "copy" and button["title"] == "Copy to clipboard"
+        target = button["data-clipboard-target"]
+        assert target.endswith(" > code")
+        pre = soup.select_one(target.removesuffix(" > code"))
+        assert pre is button.find_parent("pre"), "the button copies its own block"
+        # Material's place for it: in the <pre>, just before the <code>.
+        assert button.parent.find_next_sibling() is pre.code
+    assert len({b["data-clipboard-target"] for b in buttons}) == 2
+
+
+def test_a_code_block_keeps_its_own_id_and_buttons_can_be_switched_off() -> None:
+    with_id = CODE.replace("<pre>", '<pre id="mine">')
+    out = hook.deferred(details(with_id))
+    assert 'data-clipboard-target="#mine &gt; code"' in out
+    assert out.count('id="mine"') == 1
+    assert "md-code__button" not in hook.deferred(details(CODE), copy_buttons=False)
+    assert "md-code__button" not in hook.deferred(CODE), "visible blocks are Material's to mount"
+
+
+def test_built_site_defers_every_closed_details(built_site: Path) -> None:
+    deferred: list[str] = []
+    for html in sorted(built_site.rglob("*.html")):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        for box in soup.select("article details:not([open])"):
+            if box.find_parent("template"):
+                continue
+            where = f"{html.relative_to(built_site)}: {box.summary.get_text(strip=True)}"
+            children = [child.name for child in box.find_all(recursive=False)]
+            assert children == ["summary", "template"], where
+            deferred.append(box.summary.get_text(strip=True))
+    sources = {f"Source: diagrams/{script.name}" for script in figures.scripts(REPO)}
+    assert sources <= set(deferred), "every figure's Source waits in a template"
+    whole_files = [summary for summary in deferred if summary.startswith("The whole file: ")]
+    assert len(whole_files) >= 9, f"the labs' whole-file listings: {whole_files}"
