@@ -7,9 +7,17 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from bs4 import Tag
+from bs4.element import NavigableString, TemplateString
 from playwright.sync_api import Browser, sync_playwright
 
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
+
+
+def text_of(tag: Tag) -> str:
+    """A tag's text, also inside a <template> (hooks/deferred_details.py keeps collapsed listings
+    there): bs4 makes those strings TemplateStrings, which get_text() skips unless asked."""
+    return tag.get_text(types=(NavigableString, TemplateString))
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString, TemplateString
-from conftest import report
+from conftest import report, text_of
 from playwright.sync_api import Browser, Page, expect
 
 from browser.conftest import page_path, page_paths
@@ -185,8 +184,7 @@ def test_a_collapsed_listing_arrives_when_opened_and_its_copy_button_works(
     path, code = first_page_with(built_site, deferred_listing)
     box = code.find_parent("details")
     summary = box.summary.get_text(strip=True)
-    # A string inside a <template> is a TemplateString, which get_text() skips unless asked.
-    expected = code.get_text(types=(NavigableString, TemplateString)).rstrip()
+    expected = text_of(code).rstrip()
     assert expected, f"/{path}: {summary!r} holds no code"
     permissions = ["clipboard-read", "clipboard-write"]
     with fresh_page(browser, permissions=permissions) as page:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, TemplateString
+from conftest import text_of
 
 from sitebuild import figures
 from sitebuild.project import REPO, build
@@ -45,10 +45,7 @@ def test_pages_show_each_figure_with_caption_zoom_and_source(built_site: Path) -
             assert source is not None and "example" in source["class"], where
             summary = source.find("summary").get_text(strip=True)
             assert summary == f"Source: diagrams/{script.name}", where
-            # The Source waits in a <template> (hooks/deferred_details.py): its strings are
-            # TemplateStrings, which get_text() skips unless asked.
-            strings = (NavigableString, TemplateString)
-            code = "".join(s.get_text(types=strings) for s in source.select("code"))
+            code = "".join(text_of(s) for s in source.select("code"))
             assert code.strip() == script.read_text().strip(), f"{where}: Source is not the script"
             placed.add(name)
     assert placed == {figures.figure_name(p) for p in figures.scripts(REPO)}, "figures not placed"

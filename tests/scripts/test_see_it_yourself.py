@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString, TemplateString
+from conftest import text_of
 from labkit import OUTPUT, REPO
 
 # The shared strict build (built_site) may happen in this module's first test.
@@ -49,10 +49,7 @@ def lab_page(built_site: Path, lab: str) -> Tag:
 
 
 def code_texts(article: Tag) -> list[str]:
-    # A collapsed listing waits in a <template> (hooks/deferred_details.py); its strings are
-    # TemplateStrings, which get_text() skips unless asked.
-    strings = (NavigableString, TemplateString)
-    return [code.get_text(types=strings) for code in article.select("div.highlight code")]
+    return [text_of(code) for code in article.select("div.highlight code")]
 
 
 def run_line(lab: str) -> str:
