@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,7 +35,10 @@ def fresh_page(browser: Browser, **options: object) -> Iterator[Page]:
         context.close()
 
 
-def first_page_with(site: Path, wanted: Callable[[Tag], Tag | None]) -> tuple[str, Tag]:
+Found = TypeVar("Found")
+
+
+def first_page_with(site: Path, wanted: Callable[[Tag], Found | None]) -> tuple[str, Found]:
     """The first built page (in file order) whose article holds what `wanted` finds."""
     for html in sorted(site.rglob("*.html")):
         article = BeautifulSoup(html.read_text(), "html.parser").find("article")
@@ -134,19 +138,27 @@ def test_palette_toggle_switches_and_the_choice_survives_a_reload(
 def test_a_figure_opens_zoomed_and_closes_with_escape(
     browser: Browser, site_url: str, built_site: Path
 ) -> None:
-    def zoomable_figure(article: Tag) -> Tag | None:
-        """a figure that zooms on click (glightbox)"""
-        return article.select_one("a.glightbox")
+    """glightbox loads on the first click (hooks/figures.py); the figure clicked is the one shown,
+    also when it is not the page's first, and a second figure opens at once afterwards."""
 
-    path, link = first_page_with(built_site, zoomable_figure)
+    def several_zoomable_figures(article: Tag) -> list[Tag] | None:
+        """two or more figures that zoom on click (glightbox)"""
+        links = article.select("a.glightbox")
+        return links if len(links) >= 2 else None
+
+    path, links = first_page_with(built_site, several_zoomable_figures)
     with fresh_page(browser) as page:
         page.goto(site_url + path)
-        page.locator("article a.glightbox").first.click()
-        zoomed = page.locator(".glightbox-container .gslide-image img")
-        expect(zoomed).to_be_visible()
-        assert zoomed.get_attribute("src").endswith(str(link["href"]).split("/")[-1])
-        page.keyboard.press("Escape")
-        expect(page.locator(".glightbox-container")).to_have_count(0)
+        page.wait_for_load_state("load")
+        assert page.evaluate("typeof GLightbox") == "undefined", "zoom script loaded up front"
+        for index in (len(links) - 1, 0):
+            page.locator("article a.glightbox").nth(index).click()
+            zoomed = page.locator(".glightbox-container .gslide.current .gslide-image img")
+            expect(zoomed).to_be_visible()
+            wanted = str(links[index]["href"]).split("/")[-1]
+            assert zoomed.get_attribute("src").endswith(wanted), (path, index)
+            page.keyboard.press("Escape")
+            expect(page.locator(".glightbox-container")).to_have_count(0)
     report("browser checks", 1)
 
 
