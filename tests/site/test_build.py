@@ -35,3 +35,16 @@ def test_link_to_missing_anchor_fails_naming_page_and_anchor(project_copy: Path)
     result = build(project_copy, project_copy / "site")
     assert result.returncode != 0
     assert "broken.md" in result.stderr and "#no-such-section" in result.stderr, result.stderr
+
+
+def test_material_bundle_never_holds_the_first_paint(built_site: Path) -> None:
+    """overrides/main.html defers Material's bundle; an inline script that uses what the bundle
+    defines (document$) must then be a module, or it runs before the bundle and throws."""
+    for page in sorted(built_site.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        where = page.relative_to(built_site)
+        bundle = soup.select_one('script[src*="assets/javascripts/bundle."]')
+        assert bundle is not None and bundle.has_attr("defer"), f"{where}: bundle not deferred"
+        for script in soup.select("script:not([src])"):
+            if "document$" in script.get_text():
+                assert script.get("type") == "module", f"{where}: {script.get_text()[:80]!r}"
