@@ -216,6 +216,29 @@ def test_a_collapsed_listing_arrives_when_opened_and_its_copy_button_works(
     report("browser checks", 1)
 
 
+def test_a_long_listing_gets_its_highlighting_once_the_page_is_idle(
+    browser: Browser, site_url: str, built_site: Path
+) -> None:
+    def plain_listing(article: Tag) -> Tag | None:
+        """a long listing shown as plain text until idle (hooks/deferred_details.py)"""
+        return article.select_one("pre > code > template[data-highlighted]")
+
+    path, template = first_page_with(built_site, plain_listing)
+    tokens = len(template.find_all("span", class_=True))
+    expected = template.parent.get_text()  # the plain text the page ships (not the template's)
+    assert expected == text_of(template), "the plain and highlighted texts differ"
+    # Which code block it is among those in the page (ones in templates are not, yet).
+    article = template.find_parent("article")
+    shown = [code for code in article.select("pre > code") if not code.find_parent("template")]
+    with fresh_page(browser) as page:
+        page.goto(site_url + path)
+        code = page.locator("article pre > code").nth(shown.index(template.parent))
+        expect(page.locator("article template[data-highlighted]")).to_have_count(0)
+        assert code.locator("span[class]").count() == tokens, f"/{path}: highlighting lost"
+        assert code.evaluate("code => code.textContent") == expected, f"/{path}: text changed"
+    report("browser checks", 1)
+
+
 def test_an_unknown_url_shows_the_sites_404_page(
     browser: Browser, site_url: str, built_site: Path
 ) -> None:

@@ -92,6 +92,33 @@ def test_a_code_block_keeps_its_own_id_and_buttons_can_be_switched_off() -> None
     assert "md-code__button" not in hook.deferred(CODE), "visible blocks are Material's to mount"
 
 
+def _listing(tokens: int) -> str:
+    lines = "".join(
+        f'<span id="__span-0-{n}"><span class="n">x{n}</span> <span class="o">=</span> '
+        f'<span class="s2">"&lt;{n}&gt;"</span>\n</span>'
+        for n in range(1, tokens // 4 + 1)
+    )
+    return f'<div class="highlight"><pre><span></span><code>{lines}</code></pre></div>'
+
+
+def test_a_long_listing_in_plain_view_shows_plain_text_and_keeps_its_highlighting_aside() -> None:
+    long, short = _listing(hook.HIGHLIGHT_AT_IDLE_OVER + 4), _listing(40)
+    assert hook.deferred(f"<p>{short}</p>") == f"<p>{short}</p>"
+    out = hook.deferred(f"<p>before</p>{long}<p>after</p>")
+    code = BeautifulSoup(out, "html.parser").select_one("pre > code")
+    original = BeautifulSoup(long, "html.parser").select_one("pre > code")
+    template = code.find("template", recursive=False)
+    assert template.has_attr("data-highlighted") and template.has_attr("data-search-exclude")
+    # The page shows the same text, escaped again, with no element but the template...
+    shown = [child for child in code.children if child is not template]
+    assert [type(child).__name__ for child in shown] == ["NavigableString"]
+    assert str(shown[0]) == original.get_text() and '"&lt;1&gt;"' in out
+    # ...and the template holds the highlighted markup exactly as it was.
+    assert template.decode_contents() == original.decode_contents()
+    # Inside a closed <details> the whole listing waits anyway: no second template.
+    assert "data-highlighted" not in hook.deferred(details(long))
+
+
 def test_built_site_defers_every_closed_details(built_site: Path) -> None:
     deferred: list[str] = []
     for html in sorted(built_site.rglob("*.html")):
@@ -107,3 +134,6 @@ def test_built_site_defers_every_closed_details(built_site: Path) -> None:
     assert sources <= set(deferred), "every figure's Source waits in a template"
     whole_files = [summary for summary in deferred if summary.startswith("The whole file: ")]
     assert len(whole_files) >= 9, f"the labs' whole-file listings: {whole_files}"
+    # A lab that opens with its whole file (A container in one file) highlights it at idle.
+    mini = BeautifulSoup((built_site / "labs/mini-container/index.html").read_text(), "html.parser")
+    assert mini.select_one("article pre > code > template[data-highlighted]"), "mini-container"
