@@ -34,7 +34,10 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 # A code block outside closed <details> with more elements than this shows plain text until idle.
-HIGHLIGHT_AT_IDLE_OVER = 400
+# At 400 only the longest listings qualified and two lab pages kept 85-112 ms of blocking time
+# (cgroup-limits, volumes-outlive: three blocks of 185-322 tokens each); at 150 they had 31-53 ms
+# (Lighthouse mobile, two runs each, same machine). A block under it is a few lines of a lab.
+HIGHLIGHT_AT_IDLE_OVER = 150
 
 # Material's own markup, but a <span> where it inserts a <nav>: a <pre> holds phrasing content
 # only, and a copy button is no navigation landmark (overrides/main.html says so of Material's).

@@ -3,6 +3,7 @@ line. What tests share with the benchmark and the link checker lives in sitebuil
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
 
 def text_of(tag: Tag) -> str:
     """A tag's text, also inside a <template> (hooks/deferred_details.py keeps collapsed listings
-    there): bs4 makes those strings TemplateStrings, which get_text() skips unless asked."""
+    there): bs4 makes those strings TemplateStrings, which get_text() skips unless asked. A long
+    listing's <template data-highlighted> repeats the plain text beside it, so it is read once."""
+    if tag.find("template", attrs={"data-highlighted": True}):
+        tag = copy.copy(tag)
+        for template in tag.find_all("template", attrs={"data-highlighted": True}):
+            template.decompose()
     return tag.get_text(types=(NavigableString, TemplateString))
 
 
