@@ -7,6 +7,8 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, TemplateString
 from mkdocs.exceptions import PluginError
 
 from sitebuild import figures
@@ -45,17 +47,55 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(figures.CACHE_ENV, str(tmp_path))
 
 
-def test_marker_becomes_figure_caption_and_source_block() -> None:
+def test_marker_becomes_figure_caption_and_a_mark_for_its_source() -> None:
     out = _expand("# Title\n\n[[figure patching]]\n\nAfter.\n")
     patching = figures.load(REPO, "patching")
     assert '<img src="../../figures/patching.svg"' in out  # relative to sub/page/
     assert f'width="{patching.width}" height="{patching.height}"' in out
     assert f"<figcaption>{patching.caption}</figcaption>" in out
-    assert "<summary>Source: diagrams/patching.py</summary>" in out
-    assert '\n--8<-- "diagrams/patching.py"\n' in out
-    # The script's code stays out of the search index every page downloads.
-    assert '<details class="example" markdown="block" data-search-exclude="">' in out
+    # The Source joins the page after Markdown, search and the <details> deferral have run.
+    assert "\n<!-- figure source: patching figure-patching -->\n" in out
+    assert "def " not in out, "no code of the script before on_post_page"
     assert out.startswith("# Title\n\n") and out.endswith("\nAfter.\n")
+
+
+def _post_page(html: str) -> str:
+    config = SimpleNamespace(
+        config_file_path=str(REPO / "mkdocs.yml"),
+        mdx_configs={"pymdownx.highlight": {"line_spans": "__span", "pygments_lang_class": True}},
+        theme={"features": ["content.code.copy"]},
+    )
+    return hook.on_post_page(html, page=SimpleNamespace(url="sub/page/"), config=config)
+
+
+def test_the_mark_becomes_the_collapsed_highlighted_source_with_a_copy_button(
+    tmp_path: Path,
+) -> None:
+    marks = "<!-- figure source: patching figure-patching -->\n"
+    marks += "<!-- figure source: patching figure-patching-2 -->"
+    out = _post_page(f"<p>before</p>\n{marks}\n<p>after</p>")
+    soup = BeautifulSoup(out, "html.parser")
+    boxes = soup.select("details.example")
+    assert len(boxes) == 2 and "figure source" not in out
+    script = (REPO / "diagrams" / "patching.py").read_text()
+    ids = []
+    for box in boxes:
+        # Out of the search index every page downloads; closed, its code waits in a template.
+        assert box.has_attr("data-search-exclude") and not box.has_attr("open")
+        assert box.summary.get_text() == "Source: diagrams/patching.py"
+        template = box.find("template", recursive=False)
+        assert template is not None and template.has_attr("data-deferred")
+        code = template.select_one("td.code pre > code")
+        assert code.get_text(types=(NavigableString, TemplateString)).rstrip() == script.rstrip()
+        assert code.select("span.k"), "highlighted"
+        button = template.select_one("button.md-code__button[data-md-type=copy]")
+        pre_id = code.parent["id"]
+        assert button["data-clipboard-target"] == f"#{pre_id} > code"
+        ids.append(pre_id)
+    assert len(set(ids)) == 2, "a figure shown twice gets ids of its own each time"
+    cached = list((tmp_path / "sources").glob("patching-*.html"))
+    assert len(cached) == 2, "each Source is cached"
+    assert _post_page(f"<p>before</p>\n{marks}\n<p>after</p>") == out, "the cache gives the same"
 
 
 def test_a_figure_shown_twice_gets_two_ids() -> None:
