@@ -6,6 +6,10 @@
   watches what `mkdocs serve` watched before the event (the docs and the config file; the
   `watch:` list is added after the event). Polling a few hundred files ten times a second costs
   well under 1 % of a core.
+- Once it sees a change, the server waits `build_delay` (0.1 s, a public attribute of the server,
+  not a constructor argument) for more changes before it rebuilds. With a polling watcher every
+  change of one poll arrives at once, so the wait only delays the rebuild: BUILD_DELAY is 0.02 s.
+  Markdown edit to browser, `BENCH=builds,edits make bench`, medians of 5: 1.02 s -> 962 ms.
 - Every rebuild loads the config again, so the theme's Jinja environment, and every template
   compiled in it, is new each time. Jinja's public bytecode cache (keyed by the template's source,
   so an edited override is compiled again) keeps the compiled templates in memory between rebuilds:
@@ -28,6 +32,7 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.structure.files import Files
 
 POLLING_INTERVAL = 0.1  # seconds; MkDocs' default is 0.5
+BUILD_DELAY = 0.02  # seconds; MkDocs' default is 0.1
 SEARCH_PLUGIN = "material/search"
 INDEX = Path("search", "search_index.json")  # where the plugin writes it, under site_dir
 
@@ -95,6 +100,7 @@ def on_serve(server: LiveReloadServer, config: MkDocsConfig, builder: object) ->
         polling_interval=POLLING_INTERVAL,
     )
     faster.error_handler = server.error_handler
+    faster.build_delay = BUILD_DELAY
     faster.watch(config.docs_dir)
     if config.config_file_path:
         faster.watch(config.config_file_path)

@@ -25,7 +25,7 @@ def serve_hook() -> ModuleType:
     return module
 
 
-def test_serve_gets_a_server_that_polls_every_tenth_of_a_second(tmp_path: Path) -> None:
+def test_serve_polls_every_tenth_of_a_second_and_builds_at_once(tmp_path: Path) -> None:
     hook = serve_hook()
     default = LiveReloadServer(
         builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path), mount_path=SITE_PATH
@@ -33,6 +33,8 @@ def test_serve_gets_a_server_that_polls_every_tenth_of_a_second(tmp_path: Path) 
     faster = hook.on_serve(default, config=config(), builder=default.builder)
     assert default.observer.timeout == 0.5  # MkDocs' own, which the hook replaces
     assert faster.observer.timeout == hook.POLLING_INTERVAL == 0.1
+    # The wait for more changes after one is seen: MkDocs' 0.1 s, which the hook shortens.
+    assert default.build_delay == 0.1 and faster.build_delay == hook.BUILD_DELAY == 0.02
     assert (faster.root, faster.mount_path, faster.builder) == (
         default.root,
         default.mount_path,
