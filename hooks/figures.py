@@ -14,11 +14,11 @@ made a warm build 1.10x one without figures (make bench, 5 runs each); without t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import importlib.metadata
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -61,6 +61,18 @@ def _expand(figure: figures.Figure, src: str, anchor: str, first: bool) -> list[
     ]
 
 
+@functools.cache
+def _source_maker_digest() -> bytes:
+    """What makes a Source besides its script, read once per process: the libraries that
+    highlight it and the code that defers it."""
+    h = hashlib.sha256()
+    for name in ("pygments", "pymdown-extensions", "markdown"):
+        h.update(importlib.metadata.version(name).encode() + b"\0")
+    for module in (Path(__file__), Path(sys.modules[deferred.__module__].__file__ or "")):
+        h.update(module.read_bytes() + b"\0")
+    return h.digest()
+
+
 def _source_html(figure: figures.Figure, anchor: str, config: MkDocsConfig) -> str:
     """The figure's collapsed Source, as the page would have highlighted it, its code in a
     <template> (sitebuild.deferred) with a copy button. Ids are the anchor's, so a page may show
@@ -71,16 +83,9 @@ def _source_html(figure: figures.Figure, anchor: str, config: MkDocsConfig) -> s
     code = (root / figure.script).read_text()
     highlight = {**config.mdx_configs.get("pymdownx.highlight", {}), "line_spans": f"__{anchor}"}
     copy_buttons = "content.code.copy" in config.theme["features"]
-    key = hashlib.sha256()
-    for part in (
-        code,
-        anchor,
-        str(copy_buttons),
-        json.dumps(highlight, sort_keys=True, default=str),
-        *(importlib.metadata.version(p) for p in ("pygments", "pymdown-extensions", "markdown")),
-        Path(__file__).read_text(),
-        Path(sys.modules[deferred.__module__].__file__ or "").read_text(),
-    ):
+    key = hashlib.sha256(_source_maker_digest())
+    settings = json.dumps(highlight, sort_keys=True, default=str)
+    for part in (code, anchor, str(copy_buttons), settings):
         key.update(part.encode() + b"\0")
     cached = figures.cache_dir(root) / "sources" / f"{figure.name}-{key.hexdigest()[:24]}.html"
     if cached.exists():
@@ -97,10 +102,7 @@ def _source_html(figure: figures.Figure, anchor: str, config: MkDocsConfig) -> s
         copy_buttons=copy_buttons,
         id_prefix=f"__{anchor}-source-",
     )
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(source)
-    temporary.replace(cached)  # atomic: a parallel build never reads half a file
+    figures.write_atomic(cached, source.encode())  # a parallel build never reads half a file
     return source
 
 

@@ -129,7 +129,7 @@ def _entry(root: Path, name: str, key: str) -> Path:
     return cache_dir(root) / f"{name}-{key[:24]}.json"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers see all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -199,7 +199,7 @@ def render(root: Path, paths: Iterable[Path]) -> list[Figure]:
                 errors.append(result)
                 continue
             entry = _entry(root, result.name, key)
-            _write_atomic(entry, json.dumps(asdict(result), indent=0).encode())
+            write_atomic(entry, json.dumps(asdict(result), indent=0).encode())
             with open(entry.parent / RENDER_LOG, "a", encoding="utf-8") as counter:
                 counter.write(f"{result.name} {key[:24]}\n")
             renders += 1
@@ -257,6 +257,6 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or cache_dir(root) / "preview"
     for figure in figures:
         out = out_dir / f"{figure.name}.svg"
-        _write_atomic(out, figure.svg.encode())
+        write_atomic(out, figure.svg.encode())
         print(out)
     return 0
