@@ -25,9 +25,9 @@
 - Pygments is about a quarter of a rebuild, and the code blocks of the pages an author did not
   touch come out the same each time: while serving, pymdownx.highlight is replaced by
   sitebuild/highlight_cache.py (the same extension, configured the same, keeping each block's
-  HTML for the life of the process). Medians of 6 rebuilds in one process: 0.84 -> 0.71 s and
-  0.89 -> 0.63 s (two runs);
-  tests/site/test_serve_hook.py proves a rebuild's pages are byte-identical to `mkdocs build`'s.
+  HTML for the life of the process). Medians of 6 rebuilds in one process, two runs: 0.84 -> 0.71 s
+  and 0.89 -> 0.63 s. tests/site/test_serve_hook.py proves that a rebuild's pages are
+  byte-identical to `mkdocs build`'s.
 """
 
 from __future__ import annotations
