@@ -119,5 +119,8 @@ def test_markdown_edit_reloads_the_open_page(
         # The test never navigates again: only live reload can bring the marker in.
         # Up to 15 s, as every browser expectation here: a rebuild takes 4 s on 2 loaded cores.
         page.get_by_text(marker).wait_for(timeout=15_000)
+        # The rebuilt page is a whole page: hooks/serve.py once lost the search box on rebuilds.
+        search = page.locator('input[data-md-component="search-query"][aria-label="Search"]')
+        assert search.count() == 1, "the rebuilt page has no search box"
     finally:
         context.close()
