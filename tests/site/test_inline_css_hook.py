@@ -1,4 +1,5 @@
-"""hooks/inline_css.py: the small extra_css files are written into each page's <head>."""
+"""hooks/inline_css.py: the small extra_css files, and a page's own small stylesheets (front
+matter `stylesheets:`), are written into the page's <head>."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from bs4 import BeautifulSoup
 from mkdocs.exceptions import PluginError
+from mkdocs.utils.meta import get_data
 
 from sitebuild.project import REPO, config_as_written
 
@@ -41,6 +43,46 @@ def test_a_large_stylesheet_stays_a_link_and_a_missing_one_is_an_error(tmp_path:
     config.extra_css.append("gone.css")
     with pytest.raises(PluginError, match=r"extra_css lists gone\.css"):
         hook._small_stylesheets(config)
+
+
+def test_a_pages_own_stylesheets_come_from_its_front_matter_and_a_bad_entry_names_the_page(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "lab.css").write_text(".lab{color:red}\n")
+    config = SimpleNamespace(docs_dir=str(tmp_path), extra_css=[])
+
+    def page(meta: dict[str, object]) -> SimpleNamespace:
+        return SimpleNamespace(meta=meta, file=SimpleNamespace(src_uri="labs/lab.md"))
+
+    assert hook._page_stylesheets(page({"stylesheets": ["lab.css"]}), config) == {
+        "lab.css": ".lab{color:red}"
+    }
+    assert hook._page_stylesheets(page({}), config) == {}
+    with pytest.raises(PluginError, match=r"docs/labs/lab\.md: .* lists gone\.css"):
+        hook._page_stylesheets(page({"stylesheets": ["gone.css"]}), config)
+    with pytest.raises(PluginError, match=r"docs/labs/lab\.md: .* must be a list"):
+        hook._page_stylesheets(page({"stylesheets": "lab.css"}), config)
+
+
+def test_a_page_with_its_own_stylesheet_has_it_inline_in_its_head_and_no_other_page_does(
+    built_site: Path,
+) -> None:
+    own = {}
+    for source in sorted((REPO / "docs").rglob("*.md")):
+        _, meta = get_data(source.read_text())
+        for path in meta.get("stylesheets") or []:
+            own[source.relative_to(REPO / "docs")] = (path, (REPO / "docs" / path).read_text())
+    assert own, "expected a page with its own stylesheet (Try it in your browser)"
+    for source, (path, css) in own.items():
+        name = path.rsplit("/", 1)[-1]
+        page_dir = source.parent if source.stem == "index" else source.with_suffix("")
+        built = built_site / page_dir / "index.html"
+        soup = BeautifulSoup(built.read_text(), "html.parser")
+        assert css.strip() in [style.get_text() for style in soup.head.select("style")], source
+        assert not soup.select(f'link[href$="{name}"]'), f"{source}: {path} is still a <link>"
+        for other in built_site.rglob("*.html"):
+            if other != built:
+                assert css.strip() not in other.read_text(), f"{other} carries {path}"
 
 
 def test_every_built_page_carries_the_small_stylesheets_inline(built_site: Path) -> None:
