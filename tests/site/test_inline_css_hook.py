@@ -67,13 +67,14 @@ def test_a_pages_own_stylesheets_come_from_its_front_matter_and_a_bad_entry_name
 def test_a_page_with_its_own_stylesheet_has_it_inline_in_its_head_and_no_other_page_does(
     built_site: Path,
 ) -> None:
-    own = {}
+    own = []  # (page source, stylesheet path, its CSS)
     for source in sorted((REPO / "docs").rglob("*.md")):
         _, meta = get_data(source.read_text())
         for path in meta.get("stylesheets") or []:
-            own[source.relative_to(REPO / "docs")] = (path, (REPO / "docs" / path).read_text())
+            css = (REPO / "docs" / path).read_text()
+            own.append((source.relative_to(REPO / "docs"), path, css))
     assert own, "expected a page with its own stylesheet (Try it in your browser)"
-    for source, (path, css) in own.items():
+    for source, path, css in own:
         name = path.rsplit("/", 1)[-1]
         page_dir = source.parent if source.stem == "index" else source.with_suffix("")
         built = built_site / page_dir / "index.html"
