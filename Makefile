@@ -48,10 +48,12 @@ setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.
 	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_TEST)
 
 # The VM labs' guest: Debian packages pinned in sitebuild/guest.lock.json, downloaded once into
-# .cache/guest/ and verified by sha256 (again whenever the lock changes).
+# a cache outside the clone (~/.cache/containers-vs-vms/guest, see sitebuild/guest.py) and verified
+# by sha256 (again whenever the lock changes), so a second clone on the same machine downloads
+# nothing. The stamp below only says this clone has checked them.
 .cache/guest/.fetched: sitebuild/guest.lock.json sitebuild/guest.py | $(VENV)/.installed
 	$(PY) -m sitebuild.guest --fetch
-	@touch $@
+	@mkdir -p $(@D) && touch $@
 
 # Re-pin the guest packages to the newest in Debian 12's archive (when one has vanished from it).
 .PHONY: guest-lock
@@ -136,9 +138,10 @@ clean:
 LABS := $(basename $(notdir $(wildcard scripts/*.py)))
 .PHONY: labs
 labs:
-	@failed=""; for lab in $(LABS); do \
+	@debs="$$(python3 -c 'from sitebuild.guest import cache_dir; print(cache_dir() / "debs")')"; \
+	failed=""; for lab in $(LABS); do \
 		echo "=== python3 scripts/$$lab.py"; \
-		VM_LAB_CACHE="$(CURDIR)/.cache/guest/debs" python3 scripts/$$lab.py || failed="$$failed $$lab"; \
+		VM_LAB_CACHE="$$debs" python3 scripts/$$lab.py || failed="$$failed $$lab"; \
 		echo; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make labs: failed:$$failed"; exit 1; fi; \

@@ -2,9 +2,10 @@
 
 The Debian packages (i386 kernel, busybox-static, seabios) come from sitebuild/guest.lock.json
 through sitebuild.guest (shared with the VM labs); v86 comes from npm, pinned with its integrity
-hash in browser_vm.lock.toml. All is downloaded once into .cache/guest/ (outside git) and verified;
-the initramfs is built reproducibly; the saved state is made by booting the VM headless under
-Node.js, once, cached by a key over its inputs, so a normal edit of the site never pays for it.
+hash in browser_vm.lock.toml. All is downloaded once into the guest cache (outside the clone:
+sitebuild/guest.py) and verified; the initramfs is built reproducibly; the saved state is made by
+booting the VM headless under Node.js, once, cached by a key over its inputs, so a normal edit of
+the site never pays for it.
 A boot's saved state is not bit-for-bit the same twice (timers, interrupts): it is a cached input.
 
     python -m sitebuild.browser_vm          build (or reuse) and print the files and sizes

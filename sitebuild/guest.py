@@ -3,8 +3,12 @@
 The VM labs (x86_64 under QEMU) and the VM in the browser (i386 under v86) need the same thing:
 Debian's kernel and a tiny root filesystem made of a few Debian packages. The recipe is one:
 
-    lock (name, version, architecture, sha256)  --fetch + verify-->  .cache/guest/debs/
+    lock (name, version, architecture, sha256, sha1)  --fetch + verify-->  CACHE/debs/
     --> kernel image  +  initramfs (newc cpio: sorted entries, fixed owner and mtime)
+
+A pinned package is fetched from Debian's mirror and, once the mirror has dropped that version
+(it keeps only the newest of each suite), from Debian's snapshot archive, which keeps every file
+ever published under its SHA-1. Either way the file must match the locked sha256.
 
 API (stable; other modules build on it):
 
@@ -15,14 +19,17 @@ API (stable; other modules build on it):
         a reproducible initramfs of packages `names`, extra `files` {path: bytes} and an
         /init script, cached by the hash of everything that went in
     cpio(entries) -> bytes                       the newc writer itself (Entry list)
+    read_cpio(data) -> list[Entry]               and its reader
 
 Command line:
     python -m sitebuild.guest --fetch [ARCH...]     fetch and verify (make setup-test)
     python -m sitebuild.guest --refresh [ARCH...]   re-pin the lock to the archive's newest
                                                    (make guest-lock)
 
-Nothing here is committed but the lock; everything lands in .cache/guest/ (gitignored), or
-under $GUEST_CACHE when set.
+Nothing here is committed but the lock. Everything lands in one cache outside the clone, so a
+second clone on the same machine downloads nothing: $GUEST_CACHE when set, else
+$XDG_CACHE_HOME/containers-vs-vms/guest (~/.cache/containers-vs-vms/guest). Every file in it is
+named by the hash of what made it, so clones at different commits share it safely.
 """
 
 from __future__ import annotations
@@ -40,13 +47,16 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import urllib.response
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LOCK = Path(__file__).with_name("guest.lock.json")
-MIRROR = "https://deb.debian.org"
+# Both overridable so tests can stand a local server in for each.
+MIRROR = os.environ.get("GUEST_MIRROR", "https://deb.debian.org")
+SNAPSHOT = os.environ.get("GUEST_SNAPSHOT", "https://snapshot.debian.org")
 # The suites a Debian 12 machine's /etc/apt lists; security and updates carry the newest kernel.
 SUITES = ("debian/dists/bookworm", "debian/dists/bookworm-updates",
           "debian-security/dists/bookworm-security")  # fmt: skip
@@ -54,7 +64,10 @@ REFRESH = "make guest-lock"
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("GUEST_CACHE") or REPO / ".cache" / "guest")
+    if os.environ.get("GUEST_CACHE"):
+        return Path(os.environ["GUEST_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "containers-vs-vms" / "guest"
 
 
 class GuestError(Exception):
@@ -67,6 +80,7 @@ class Package:
     version: str
     architecture: str  # Debian's: amd64, i386, all
     sha256: str
+    sha1: str  # the snapshot archive names files by it: SNAPSHOT/file/<sha1>
     size: int
     url: str  # path under MIRROR, from the Packages index: debian/pool/main/...
 
@@ -103,21 +117,34 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download(pkg: Package, out: Callable[[str], None]) -> None:
-    url = f"{MIRROR}/{pkg.url}"
-    pkg.deb.parent.mkdir(parents=True, exist_ok=True)
-    out(f"guest: fetching {pkg.name} {pkg.version} ({pkg.size / 1e6:.1f} MB) from {url}")
+def _get(url: str) -> urllib.response.addinfourl | None:
+    """An open response, or None when the server says the file is not there (404/410)."""
     try:
-        response = urllib.request.urlopen(url, timeout=60)
+        return urllib.request.urlopen(url, timeout=60)
     except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise GuestError(
-                f"guest: {pkg.name} {pkg.version} ({pkg.architecture}) is gone from "
-                f"{MIRROR}; re-pin the lock with: {REFRESH}"
-            ) from None
+        if exc.code in (404, 410):
+            return None
         raise GuestError(f"guest: {url}: HTTP {exc.code}; try again later") from None
     except OSError as exc:
         raise GuestError(f"guest: cannot reach {url} ({exc}); check the network") from None
+
+
+def _download(pkg: Package, out: Callable[[str], None]) -> None:
+    """From the mirror, or else from the snapshot archive; kept only if its sha256 matches."""
+    mirror_url, snapshot_url = f"{MIRROR}/{pkg.url}", f"{SNAPSHOT}/file/{pkg.sha1}"
+    pkg.deb.parent.mkdir(parents=True, exist_ok=True)
+    what = f"{pkg.name} {pkg.version} ({pkg.size / 1e6:.1f} MB)"
+    response = _get(mirror_url)
+    url = mirror_url
+    if response is None:
+        response, url = _get(snapshot_url), snapshot_url
+        if response is None:
+            raise GuestError(
+                f"guest: {pkg.name} {pkg.version} ({pkg.architecture}) is gone from "
+                f"{mirror_url} and from {snapshot_url}; re-pin the lock with: {REFRESH}"
+            )
+        out(f"guest: {pkg.name} {pkg.version} has left {MIRROR}; using the snapshot archive")
+    out(f"guest: fetching {what} from {url}")
     with response, tempfile.NamedTemporaryFile(dir=pkg.deb.parent, delete=False) as part:
         try:
             while chunk := response.read(1 << 20):
@@ -126,8 +153,9 @@ def _download(pkg: Package, out: Callable[[str], None]) -> None:
             got = _sha256(Path(part.name))
             if got != pkg.sha256:
                 raise GuestError(
-                    f"guest: {pkg.name} {pkg.version}: sha256 {got} is not the locked "
-                    f"{pkg.sha256}; refusing it (re-pin with {REFRESH} if the archive changed)"
+                    f"guest: {pkg.name} {pkg.version} from {url}: sha256 {got} is not the "
+                    f"locked {pkg.sha256}; refusing it (re-pin with {REFRESH} if the archive "
+                    "changed)"
                 )
             os.replace(part.name, pkg.deb)
         finally:
@@ -218,6 +246,25 @@ def cpio(entries: Iterable[Entry], mtime: int = 0) -> bytes:
         out += b"\0" * (-len(out) % 4) + e.data
         out += b"\0" * (-len(out) % 4)
     return bytes(out)
+
+
+def read_cpio(data: bytes) -> list[Entry]:
+    """The entries of a newc archive, in archive order, up to its trailer (no external `cpio`:
+    not every machine has it)."""
+    entries, offset = [], 0
+    while True:
+        header = data[offset : offset + 110]
+        if header[:6] != b"070701" or len(header) < 110:
+            raise ValueError(f"not a newc cpio archive at byte {offset}")
+        fields = [int(header[6 + 8 * i : 14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = fields[1], fields[6], fields[11]
+        name_end = offset + 110 + namesize
+        name = data[offset + 110 : name_end - 1].decode()
+        body = name_end + (-name_end % 4)
+        if name == "TRAILER!!!":
+            return entries
+        entries.append(Entry(name, mode, data[body : body + size]))
+        offset = body + size + (-(body + size) % 4)
 
 
 def keep_all(path: str) -> bool:
@@ -361,9 +408,14 @@ def refresh(arch: str) -> list[Package]:
         if want.endswith(">"):
             name = newest[name]["Depends"].split(",")[0].split()[0]
         s = newest[name]
-        pinned.append(
-            Package(name, s["Version"], s["Architecture"], s["SHA256"], int(s["Size"]), s["url"])
+        pkg = Package(
+            name, s["Version"], s["Architecture"], s["SHA256"], "", int(s["Size"]), s["url"]
         )
+        # The index gives no SHA-1, and the snapshot fallback needs one: hash the file itself
+        # (the mirror has it: it is the newest).
+        if not (pkg.deb.is_file() and _sha256(pkg.deb) == pkg.sha256):
+            _download(pkg, lambda line: print(line, file=sys.stderr))
+        pinned.append(replace(pkg, sha1=hashlib.sha1(pkg.deb.read_bytes()).hexdigest()))
     lock[arch]["packages"] = [asdict(p) for p in pinned]
     LOCK.write_text(json.dumps(lock, indent=2) + "\n")
     return pinned

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import re
 import stat
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from conftest import REPO
 
 from sitebuild import guest
+
+REPO_CACHE = guest.cache_dir()  # setup's cache, read before any test points GUEST_CACHE elsewhere
 
 
 @pytest.fixture
@@ -41,32 +47,121 @@ def test_setup_fetched_and_verified_every_package() -> None:
         assert hashlib.sha256(p.deb.read_bytes()).hexdigest() == p.sha256
 
 
-def test_a_corrupt_cached_deb_is_fetched_again(cache: Path) -> None:
+class Archive:
+    """A stand-in for Debian's mirror and snapshot archive on 127.0.0.1: `mirror` maps pool
+    paths and `snapshot` maps SHA-1s to bytes; anything else is a 404. `asked` logs each path."""
+
+    def __init__(self) -> None:
+        self.mirror: dict[str, bytes] = {}
+        self.snapshot: dict[str, bytes] = {}
+        self.asked: list[str] = []
+        archive = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                archive.asked.append(self.path)
+                if self.path.startswith("/mirror/"):
+                    body = archive.mirror.get(self.path.removeprefix("/mirror/"))
+                else:
+                    body = archive.snapshot.get(self.path.removeprefix("/snapshot/file/"))
+                self.send_response(404 if body is None else 200)
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+@pytest.fixture
+def archive(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Archive]:
+    """The stand-in archive, with guest.py pointed at it and an empty private cache."""
+    stand_in = Archive()
+    thread = threading.Thread(target=stand_in.httpd.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(guest, "MIRROR", f"{stand_in.url}/mirror")
+    monkeypatch.setattr(guest, "SNAPSHOT", f"{stand_in.url}/snapshot")
+    yield stand_in
+    stand_in.httpd.shutdown()
+    stand_in.httpd.server_close()
+
+
+def _lock_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes) -> guest.Package:
+    """A lock pinning one made-up package whose file is `data`."""
+    pkg = guest.Package(
+        "made-up", "1.0-1", "amd64", hashlib.sha256(data).hexdigest(),
+        hashlib.sha1(data).hexdigest(), len(data), "debian/pool/main/m/made-up/made-up_1.0-1.deb",
+    )  # fmt: skip
+    fake = tmp_path / "guest.lock.json"
+    fake.write_text(json.dumps({"amd64": {"want": ["made-up"], "packages": [asdict(pkg)]}}))
+    monkeypatch.setattr(guest, "LOCK", fake)
+    return pkg
+
+
+def test_a_corrupt_cached_deb_is_fetched_again_from_the_mirror(archive: Archive) -> None:
     pkg = next(p for p in guest.packages("amd64") if p.name == "libffi8")  # the smallest
+    real = (REPO_CACHE / "debs" / pkg.deb.name).read_bytes()
+    archive.mirror[pkg.url] = real
     pkg.deb.parent.mkdir(parents=True)
     pkg.deb.write_bytes(b"not the package")
     lines: list[str] = []
     path = guest.fetch("amd64", ["libffi8"], out=lines.append)["libffi8"]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == pkg.sha256
-    assert len(lines) == 1 and "fetching libffi8" in lines[0]
+    assert path.read_bytes() == real
+    assert lines == [
+        f"guest: fetching libffi8 {pkg.version} (0.0 MB) from {archive.url}/mirror/{pkg.url}"
+    ]
+    assert archive.asked == [f"/mirror/{pkg.url}"]  # the snapshot is not asked
 
 
-def test_a_vanished_package_fails_in_one_line_naming_it_and_the_fix(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_package_gone_from_the_mirror_comes_from_the_snapshot_archive_by_sha1(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lock = json.loads(guest.LOCK.read_text())
-    gone = dict(lock["amd64"]["packages"][1], version="0.0-vanished")
-    gone["url"] = gone["url"].replace(".deb", "-vanished.deb")
-    lock["amd64"]["packages"] = [gone]
-    fake = tmp_path / "guest.lock.json"
-    fake.write_text(json.dumps(lock))
-    monkeypatch.setattr(guest, "LOCK", fake)
+    pkg = _lock_one(tmp_path, monkeypatch, b"the made-up package")
+    archive.snapshot[pkg.sha1] = b"the made-up package"
+    lines: list[str] = []
+    path = guest.fetch("amd64", out=lines.append)["made-up"]
+    assert path.read_bytes() == b"the made-up package"
+    assert archive.asked == [f"/mirror/{pkg.url}", f"/snapshot/file/{pkg.sha1}"]
+    assert "has left" in lines[0] and lines[1].endswith(f"/snapshot/file/{pkg.sha1}")
+
+
+def test_the_snapshot_archive_is_trusted_no_more_than_the_mirror(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = _lock_one(tmp_path, monkeypatch, b"the made-up package")
+    archive.snapshot[pkg.sha1] = b"something else"
+    with pytest.raises(guest.GuestError, match=r"sha256 .* is not the locked"):
+        guest.fetch("amd64", out=lambda _: None)
+    assert not pkg.deb.exists() and list(pkg.deb.parent.iterdir()) == []  # no partial file left
+
+
+def test_a_package_gone_from_both_fails_in_one_line_naming_both_urls_and_the_fix(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = _lock_one(tmp_path, monkeypatch, b"the made-up package")
     with pytest.raises(guest.GuestError) as err:
         guest.fetch("amd64", out=lambda _: None)
     message = str(err.value)
     assert "\n" not in message
-    assert f"{gone['name']} 0.0-vanished (amd64) is gone" in message
-    assert "make guest-lock" in message
+    assert f"made-up 1.0-1 (amd64) is gone from {archive.url}/mirror/{pkg.url}" in message
+    assert f"{archive.url}/snapshot/file/{pkg.sha1}" in message and "make guest-lock" in message
+
+
+def test_every_locked_package_carries_the_sha1_the_snapshot_archive_needs() -> None:
+    for arch in ("amd64", "i386"):
+        for p in guest.packages(arch):
+            assert hashlib.sha1(p.deb.read_bytes()).hexdigest() == p.sha1, p.name
+
+
+def test_the_cache_lives_outside_the_clone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GUEST_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere/cache")
+    assert guest.cache_dir() == Path("/somewhere/cache/containers-vs-vms/guest")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert guest.cache_dir() == Path.home() / ".cache" / "containers-vs-vms" / "guest"
+    assert REPO not in guest.cache_dir().parents
 
 
 def test_command_line_failure_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -103,13 +198,25 @@ def test_initramfs_holds_the_package_files_and_is_cached_by_its_inputs(
     again = guest.initramfs("amd64", ["busybox-static"], {"etc/x": b"1"}, "#!/bin/sh\n", keep)
     other = guest.initramfs("amd64", ["busybox-static"], {"etc/x": b"2"}, "#!/bin/sh\n", keep)
     assert first == again and first != other
-    listing = subprocess.run(
-        ["cpio", "-t", "-v", "--quiet"], input=first.read_bytes(), capture_output=True
-    ).stdout.decode()
-    names = [line.split()[-1] for line in listing.splitlines()]
+    entries = guest.read_cpio(first.read_bytes())
+    names = [e.path for e in entries]
     assert names == sorted(names)
     assert {"bin/busybox", "init", "etc/x", "proc", "dev"} <= set(names)
-    assert "usr/share/doc" not in names  # filtered by keep
+    assert not any(n.startswith("usr/share/doc") for n in names)  # filtered by keep
+    by_name = {e.path: e for e in entries}
+    assert by_name["etc/x"].data == b"1" and by_name["init"].data == b"#!/bin/sh\n"
+    assert by_name["bin/busybox"].data[:4] == b"\x7fELF"
+
+
+def test_read_cpio_reads_back_what_cpio_wrote() -> None:
+    written = [
+        guest.Entry("bin", stat.S_IFDIR | 0o755),
+        guest.Entry("bin/sh", stat.S_IFLNK | 0o777, b"busybox"),
+        guest.Entry("init", stat.S_IFREG | 0o755, b"#!/bin/sh\necho odd length\n"),
+    ]
+    assert guest.read_cpio(guest.cpio(written)) == written
+    with pytest.raises(ValueError, match="not a newc cpio archive at byte 0"):
+        guest.read_cpio(b"070707" + b"0" * 200)
 
 
 def test_kernel_is_the_locked_vmlinuz() -> None:
