@@ -55,7 +55,7 @@ setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.
 	$(PY) -m sitebuild.guest --fetch
 	@mkdir -p $(@D) && touch $@
 
-# Re-pin the guest packages to the newest in Debian 12's archive (when one has vanished from it).
+# Re-pin the guest packages to the newest in Debian's archive, and every file that names a pin.
 .PHONY: guest-lock
 guest-lock: setup
 	$(PY) -m sitebuild.guest --refresh

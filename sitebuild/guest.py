@@ -40,6 +40,7 @@ import io
 import json
 import lzma
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -416,9 +417,61 @@ def refresh(arch: str) -> list[Package]:
         if not (pkg.deb.is_file() and _sha256(pkg.deb) == pkg.sha256):
             _download(pkg, lambda line: print(line, file=sys.stderr))
         pinned.append(replace(pkg, sha1=hashlib.sha1(pkg.deb.read_bytes()).hexdigest()))
+    before = packages(arch)
     lock[arch]["packages"] = [asdict(p) for p in pinned]
     LOCK.write_text(json.dumps(lock, indent=2) + "\n")
+    for path in repin_files(_replacements(before, pinned)):
+        print(f"guest: re-pinned {path.relative_to(REPO)}", file=sys.stderr)
     return pinned
+
+
+# What names a pinned package outside the lock: the VM labs' own pins (each lab is one file a
+# reader copies, so it carries them), the pages and README that show versions, the tests that
+# expect a kernel, and the labs' verified outputs (their tests compare them with a real run, so a
+# rewritten output that is wrong fails there). tests/setup/test_guest.py checks they agree.
+REPINNED = ("scripts/*.py", "scripts/output/*.txt", "docs/**/*.md", "tests/**/*.py", "README.md")
+
+
+def kernel_release(name: str) -> str:
+    """linux-image-6.1.0-57-cloud-amd64 -> 6.1.0-57-cloud-amd64 (what `uname -r` says)."""
+    return name.removeprefix("linux-image-")
+
+
+def _replacements(before: list[Package], after: list[Package]) -> list[tuple[str, str]]:
+    """(old, new) strings for each package whose pin moved, paired by their place in `want`."""
+    pairs: list[tuple[str, str]] = []
+    for old, new in zip(before, after, strict=False):
+        if old == new:
+            continue
+        pairs += [(old.url, new.url), (old.sha256, new.sha256), (old.sha1, new.sha1)]
+        pairs += [(f"    {old.size},\n", f"    {new.size},\n")]  # a lab's Deb(...) field
+        if old.name.startswith("linux-image-"):
+            pairs.append((kernel_release(old.name), kernel_release(new.name)))
+            # Debian's signed kernels come from linux-signed-ARCH at VERSION with '+', not '-'.
+            pairs.append((old.version.replace("-", "+"), new.version.replace("-", "+")))
+        pairs += [(old.name, new.name), (old.version, new.version)]
+        # A binNMU (+bN) is built from the source version without it; the GPL tables name that.
+        pairs.append((_source_version(old.version), _source_version(new.version)))
+    return [(o, n) for o, n in pairs if o and o != n]
+
+
+def _source_version(version: str) -> str:
+    return re.sub(r"\+b\d+$", "", version)
+
+
+def repin_files(pairs: list[tuple[str, str]], root: Path = REPO) -> list[Path]:
+    """Replace each old string by its new one in the files of REPINNED; the files changed."""
+    changed = []
+    for pattern in REPINNED:
+        for path in sorted(root.glob(pattern)):
+            text = path.read_text()
+            new = text
+            for old, replacement in pairs:
+                new = new.replace(old, replacement)
+            if new != text:
+                path.write_text(new)
+                changed.append(path)
+    return changed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -433,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.refresh:
                 for p in refresh(arch):
                     print(f"guest: {arch}: {p.name} {p.version}")
+                print(
+                    "guest: now run `sudo make labs` and `make test`: the VM labs' tests compare "
+                    "their outputs with a real run, and fail where a kernel line differs",
+                    file=sys.stderr,
+                )
             else:
                 fetch(arch, out=lambda line: print(line, file=sys.stderr))
                 kernel(arch)
