@@ -58,9 +58,15 @@ LOCK = Path(__file__).with_name("guest.lock.json")
 # Both overridable so tests can stand a local server in for each.
 MIRROR = os.environ.get("GUEST_MIRROR", "https://deb.debian.org")
 SNAPSHOT = os.environ.get("GUEST_SNAPSHOT", "https://snapshot.debian.org")
-# The suites a Debian 12 machine's /etc/apt lists; security and updates carry the newest kernel.
-SUITES = ("debian/dists/bookworm", "debian/dists/bookworm-updates",
-          "debian-security/dists/bookworm-security")  # fmt: skip
+
+
+def suites(release: str) -> tuple[str, ...]:
+    """What a Debian machine of `release` lists in /etc/apt: security and updates carry the
+    newest kernel."""
+    return (f"debian/dists/{release}", f"debian/dists/{release}-updates",
+            f"debian-security/dists/{release}-security")  # fmt: skip
+
+
 REFRESH = "make guest-lock"
 
 
@@ -274,7 +280,7 @@ def keep_all(path: str) -> bool:
 
 def package_entries(deb: Path, keep: Callable[[str], bool] = keep_all) -> dict[str, Entry]:
     """A package's files, directories and symlinks as initramfs entries (hard links become
-    copies). Debian's usr-merge is not in bookworm's packages, so paths are as shipped."""
+    copies), at the paths the package ships."""
     found: dict[str, Entry] = {}
     with deb_data(deb) as tar:
         members = tar.getmembers()
@@ -291,6 +297,16 @@ def package_entries(deb: Path, keep: Callable[[str], bool] = keep_all) -> dict[s
                 data = tar.extractfile(src).read()  # type: ignore[union-attr]
                 found[path] = Entry(path, stat.S_IFREG | (m.mode & 0o7777), data)
     return found
+
+
+def _usr_merge(entries: dict[str, Entry]) -> None:
+    """Since Debian 13 packages ship /usr/bin, /usr/lib... only, and a merged system links
+    /bin, /sbin, /lib and /lib64 to them (the dynamic loader is /lib64/ld-linux-x86-64.so.2,
+    scripts start #!/bin/sh). Older packages ship the top-level folders themselves: left alone."""
+    for top in ("bin", "sbin", "lib", "lib64"):
+        shipped = any(path == top or path.startswith(f"{top}/") for path in entries)
+        if f"usr/{top}" in entries and not shipped:
+            entries[top] = Entry(top, stat.S_IFLNK | 0o777, f"usr/{top}".encode())
 
 
 def _parents(entries: dict[str, Entry]) -> None:
@@ -346,6 +362,7 @@ def initramfs(
     entries["init"] = Entry("init", stat.S_IFREG | 0o755, init.encode())
     for d in ("dev", "proc", "sys", "tmp", "run"):
         entries.setdefault(d, Entry(d, stat.S_IFDIR | 0o755))
+    _usr_merge(entries)
     _parents(entries)
     _write_atomic(target, cpio(entries.values(), mtime))
     return target
@@ -364,9 +381,9 @@ def _source_of(func: Callable[[str], bool]) -> str:
 
 
 def _index(arch: str) -> list[dict[str, str]]:
-    """Every stanza of the Packages indices of SUITES for `arch` (arch:all included)."""
+    """Every stanza of the Packages indices of the lock's release for `arch` (with arch:all)."""
     stanzas = []
-    for suite in SUITES:
+    for suite in suites(_lock()[arch]["release"]):
         url = f"{MIRROR}/{suite}/main/binary-{arch}/Packages.xz"
         print(f"guest: reading {url}", file=sys.stderr)
         with urllib.request.urlopen(url, timeout=120) as response:
