@@ -35,6 +35,7 @@ named by the hash of what made it, so clones at different commits share it safel
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import io
 import json
@@ -437,16 +438,20 @@ def refresh(arch: str) -> list[Package]:
     before = packages(arch)
     lock[arch]["packages"] = [asdict(p) for p in pinned]
     LOCK.write_text(json.dumps(lock, indent=2) + "\n")
-    for path in repin_files(_replacements(before, pinned)):
+    for path in repin_files(arch, before, pinned):
         print(f"guest: re-pinned {path.relative_to(REPO)}", file=sys.stderr)
     return pinned
 
 
-# What names a pinned package outside the lock: the VM labs' own pins (each lab is one file a
-# reader copies, so it carries them), the pages and README that show versions, the tests that
-# expect a kernel, and the labs' verified outputs (their tests compare them with a real run, so a
-# rewritten output that is wrong fails there). tests/setup/test_guest.py checks they agree.
-REPINNED = ("scripts/*.py", "scripts/output/*.txt", "docs/**/*.md", "tests/**/*.py", "README.md")
+# What names a pinned package outside the lock, by the architecture it speaks of: the VM labs'
+# own pins (each lab is one file a reader copies, so it carries them), the tests that expect a
+# kernel, the labs' verified outputs (their tests compare them with a real run, so a rewritten
+# output that is wrong fails there) and pages; the browser VM's licence tables (i386).
+# tests/setup/test_guest.py checks that they agree with the lock.
+REPINNED = {
+    "amd64": ("scripts/*.py", "scripts/output/*.txt", "docs/labs/*.md", "tests/scripts/*.py"),
+    "i386": ("docs/try-it.md", "README.md"),
+}
 
 
 def kernel_release(name: str) -> str:
@@ -454,39 +459,82 @@ def kernel_release(name: str) -> str:
     return name.removeprefix("linux-image-")
 
 
-def _replacements(before: list[Package], after: list[Package]) -> list[tuple[str, str]]:
-    """(old, new) strings for each package whose pin moved, paired by their place in `want`."""
-    pairs: list[tuple[str, str]] = []
-    for old, new in zip(before, after, strict=False):
-        if old == new:
-            continue
-        pairs += [(old.url, new.url), (old.sha256, new.sha256), (old.sha1, new.sha1)]
-        pairs += [(f"    {old.size},\n", f"    {new.size},\n")]  # a lab's Deb(...) field
-        if old.name.startswith("linux-image-"):
-            pairs.append((kernel_release(old.name), kernel_release(new.name)))
-            # Debian's signed kernels come from linux-signed-ARCH at VERSION with '+', not '-'.
-            pairs.append((old.version.replace("-", "+"), new.version.replace("-", "+")))
-        pairs += [(old.name, new.name), (old.version, new.version)]
-        # A binNMU (+bN) is built from the source version without it; the GPL tables name that.
-        pairs.append((_source_version(old.version), _source_version(new.version)))
-    return [(o, n) for o, n in pairs if o and o != n]
+def _role(p: Package) -> str:
+    return "kernel" if p.name.startswith("linux-image-") else p.name
 
 
 def _source_version(version: str) -> str:
+    """A binNMU (+bN) is built from the source version without it; the licence tables name it."""
     return re.sub(r"\+b\d+$", "", version)
 
 
-def repin_files(pairs: list[tuple[str, str]], root: Path = REPO) -> list[Path]:
-    """Replace each old string by its new one in the files of REPINNED; the files changed."""
+def _deb_block(text: str, old: Package, new: Package) -> str:
+    """A lab's `Deb(...)` pin of `old` (found by its sha256), written anew for `new` with the
+    fields in the order the lab's own `class Deb` declares them."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    order = next(
+        (
+            [f.target.id for f in node.body if isinstance(f, ast.AnnAssign)]  # type: ignore[union-attr]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef) and node.name == "Deb"
+        ),
+        None,
+    )
+    if order is None:
+        return text
+
+    def literal(field: str) -> str:
+        value = getattr(new, field)
+        if field == "url" and len(value) > 80:  # split as the labs do, at the last '/'
+            head, tail = value.rsplit("/", 1)
+            return f'"{head}/"\n    "{tail}"'
+        return str(value) if isinstance(value, int) else f'"{value}"'
+
+    block = "Deb(\n" + "".join(f"    {literal(field)},\n" for field in order) + ")"
+    pattern = rf"Deb\((?:[^()]|\([^()]*\))*?\"{old.sha256}\"(?:[^()]|\([^()]*\))*?\)"
+    return re.sub(pattern, lambda _: block, text)
+
+
+def _mentions(text: str, old: Package, new: Package) -> str:
+    """Prose and outputs: a kernel's name and release anywhere; a version only on a line that
+    names its package (or kernel), where it cannot be another package's."""
+    names = [old.name]
+    if _role(old) == "kernel":
+        text = text.replace(kernel_release(old.name), kernel_release(new.name))
+        names = [new.name, kernel_release(new.name)]
+        versions = [(old.version.replace("-", "+"), new.version.replace("-", "+"))]
+    else:
+        versions = []
+    versions = [(old.version, new.version), *versions]
+    versions.append((_source_version(old.version), _source_version(new.version)))
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if any(name in line for name in names):
+            for before, after in versions:
+                line = line.replace(before, after)
+            lines[i] = line
+    return "".join(lines)
+
+
+def repin_files(
+    arch: str, before: list[Package], after: list[Package], root: Path = REPO
+) -> list[Path]:
+    """Rewrite what names a moved pin of `arch` in the files of REPINNED[arch]; the files
+    changed. Pins pair up by role (the kernel, or the package's name); a package added to or
+    dropped from the lock names nothing to rewrite."""
+    old_by_role = {_role(p): p for p in before}
+    moved = [(old_by_role[_role(p)], p) for p in after if old_by_role.get(_role(p), p) != p]
     changed = []
-    for pattern in REPINNED:
+    for pattern in REPINNED.get(arch, ()):
         for path in sorted(root.glob(pattern)):
-            text = path.read_text()
-            new = text
-            for old, replacement in pairs:
-                new = new.replace(old, replacement)
-            if new != text:
-                path.write_text(new)
+            text = new_text = path.read_text()
+            for old, new in moved:
+                new_text = _mentions(_deb_block(new_text, old, new), old, new)
+            if new_text != text:
+                path.write_text(new_text)
                 changed.append(path)
     return changed
 

@@ -241,68 +241,74 @@ def test_initramfs_bytes_are_the_same_when_built_again_from_nothing(
     assert built[0] == built[1] and len(built[0]) > 1_000_000
 
 
-def _lines_matching(pattern: str) -> Iterator[tuple[str, str]]:
-    """("path:line", match) for each match of `pattern` in the files make guest-lock rewrites."""
-    for glob in guest.REPINNED:
+def _lines_matching(arch: str, pattern: str) -> Iterator[tuple[str, str]]:
+    """("path:line", group 1) for each match of `pattern` in the files that make guest-lock
+    rewrites for `arch`."""
+    for glob in guest.REPINNED[arch]:
         for path in sorted(REPO.glob(glob)):
             for number, line in enumerate(path.read_text().splitlines(), start=1):
                 for m in re.finditer(pattern, line):
                     yield f"{path.relative_to(REPO)}:{number}", m.group(1)
 
 
-def test_every_kernel_and_busybox_named_outside_the_lock_is_the_locked_one() -> None:
+KERNEL_RELEASE = r"\b(\d+\.\d+\.\d+(?:-\d+|\+deb\d+)-(?:cloud-amd64|amd64|686))\b"
+BUSYBOX_VERSION = r"busybox-static`?(?: \| | )`?(\d*:?\d[\w.+~:-]*\w)"
+
+
+@pytest.mark.parametrize("arch", ["amd64", "i386"])
+def test_every_kernel_and_busybox_named_outside_the_lock_is_the_locked_one(arch: str) -> None:
     """What make guest-lock rewrites must agree with the lock, or a re-pin missed a place."""
-    locked = [p for arch in ("amd64", "i386") for p in guest.packages(arch)]
+    locked = guest.packages(arch)
     releases = {guest.kernel_release(p.name) for p in locked if p.name.startswith("linux-image-")}
     busybox = {p.version for p in locked if p.name == "busybox-static"}
-    stale = [
-        f"{where}: kernel {release}"
-        for where, release in _lines_matching(r"\b(\d+\.\d+\.\d+-\d+-(?:cloud-amd64|amd64|686))\b")
-        if release not in releases
-    ] + [
-        f"{where}: busybox-static {version}"
-        for where, version in _lines_matching(r"busybox-static`? `?(\d*:?\d[\w.+~:-]*\w)")
-        if version not in busybox
-    ]
-    assert not stale, f"not the locked version (run make guest-lock): {stale}"
-    seen = {release for _, release in _lines_matching(r"\b(6\.\d+\.\d+-\d+-cloud-amd64)\b")}
-    assert seen, "no page or output names the amd64 kernel: is the pattern still right?"
+    kernels = list(_lines_matching(arch, KERNEL_RELEASE))
+    busyboxes = list(_lines_matching(arch, BUSYBOX_VERSION))
+    stale = [f"{where}: kernel {release}" for where, release in kernels if release not in releases]
+    stale += [f"{where}: busybox-static {v}" for where, v in busyboxes if v not in busybox]
+    assert not stale, f"not the {arch} lock's version (run make guest-lock): {stale}"
+    assert kernels and busyboxes, "nothing names the kernel or busybox: is the pattern right?"
 
 
-def test_repin_rewrites_every_place_that_names_the_old_pin(tmp_path: Path) -> None:
+def test_repin_rewrites_every_place_that_names_a_moved_pin(tmp_path: Path) -> None:
     # Made-up versions of a made-up flavour, so neither this file nor the agreement test above
     # ever takes them for a real pin.
     old = guest.Package(
         "linux-image-0.1.0-57-test", "0.1.192-3", "amd64", "a" * 64, "b" * 40, 123,
-        "debian-security/pool/updates/main/l/linux-signed-amd64/x_0.1.192-3_amd64.deb",
+        "debian-security/pool/updates/main/l/linux-signed-amd64/linux-image-0.1.0-57-test_0.1.192-3_amd64.deb",
     )  # fmt: skip
     new = guest.Package(
         "linux-image-0.1.0-58-test", "0.1.193-1", "amd64", "c" * 64, "d" * 40, 456,
-        "debian-security/pool/updates/main/l/linux-signed-amd64/x_0.1.193-1_amd64.deb",
+        "debian-security/pool/updates/main/l/linux-signed-amd64/linux-image-0.1.0-58-test_0.1.193-1_amd64.deb",
     )  # fmt: skip
-    same = guest.Package("libffi8", "3.4.4-1", "amd64", "e" * 64, "f" * 40, 7, "debian/pool/f.deb")
-    lab = tmp_path / "scripts" / "lab.py"
-    lab.parent.mkdir()
+    box = guest.Package("busybox-static", "1:0.9-1+b1", "amd64", "e" * 64, "f" * 40, 7, "b.deb")
+    box2 = guest.Package("busybox-static", "1:0.9-2", "amd64", "1" * 64, "2" * 40, 8, "c.deb")
+    added = guest.Package("libgcc-s1", "0.1-1", "amd64", "3" * 64, "4" * 40, 9, "d.deb")
 
     def deb(p: guest.Package) -> str:
-        fields = (
-            f'"{p.name}"',
-            f'"{p.version}"',
-            f'"{p.sha256}"',
-            f'"{p.sha1}"',
-            p.size,
-            f'"{p.url}"',
-        )
-        return "KERNEL = Deb(\n" + "".join(f"    {f},\n" for f in fields) + ")\nSIZE = 123\n"
+        fields = (f'"{p.name}"', f'"{p.version}"', f'"{p.sha256}"', f'"{p.sha1}"', p.size)
+        head, _, tail = p.url.rpartition("/")
+        url = f'"{head}/"\n    "{tail}"' if len(p.url) > 80 else f'"{p.url}"'
+        return "Deb(\n" + "".join(f"    {f},\n" for f in fields) + f"    {url},\n)\n"
 
-    lab.write_text(deb(old))
-    page = tmp_path / "docs" / "page.md"
-    page.parent.mkdir()
-    page.write_text("`linux-image-0.1.0-57-test` 0.1.192-3, signed 0.1.192+3; libffi8\n")
-    pairs = guest._replacements([old, same], [new, same])
-    changed = guest.repin_files(pairs, root=tmp_path)
-    assert changed == [lab, page]
-    assert lab.read_text() == deb(new)
-    assert page.read_text() == (
-        "`linux-image-0.1.0-58-test` 0.1.193-1, signed 0.1.193+1; libffi8\n"
-    )
+    lab = "class Deb:\n    name: str\n    version: str\n    sha256: str\n    sha1: str\n"
+    lab += "    size: int\n    url: str\n\n\n"
+    files = {
+        "scripts/lab.py": (
+            f"{lab}K = {deb(old)}B = {deb(box)}SIZE = 123\n",
+            f"{lab}K = {deb(new)}B = {deb(box2)}SIZE = 123\n",
+        ),
+        "docs/labs/page.md": (
+            "`linux-image-0.1.0-57-test` 0.1.192-3, signed 0.1.192+3\n"
+            "busybox-static 1:0.9-1+b1 from busybox 1:0.9-1\nunrelated 1:0.9-1+b1\n",
+            "`linux-image-0.1.0-58-test` 0.1.193-1, signed 0.1.193+1\n"
+            "busybox-static 1:0.9-2 from busybox 1:0.9-2\nunrelated 1:0.9-1+b1\n",
+        ),
+        "docs/try-it.md": ("i386 only: busybox-static 1:0.9-1+b1\n",) * 2,
+    }  # fmt: skip
+    for name, (before, _) in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(before)
+    changed = guest.repin_files("amd64", [old, box], [new, box2, added], root=tmp_path)
+    assert changed == [tmp_path / "scripts/lab.py", tmp_path / "docs/labs/page.md"]
+    for name, (_, after) in files.items():
+        assert (tmp_path / name).read_text() == after, name
