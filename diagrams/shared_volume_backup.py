@@ -43,6 +43,6 @@ def draw() -> None:
     with Cluster("docker run --rm", graph_attr={"bgcolor": Tint.GREEN}):
         backup = Docker("backup\ncontainer", **ICON_2_LINES)
     with Cluster("Host folder", graph_attr={"bgcolor": Tint.YELLOW}):
-        archive = Document("app-data.tar.gz", **ICON)
+        archive = Document("app-data\n.tar.gz", **ICON_2_LINES)
     volume >> Edge(label="read-only", **BACKUP) >> backup
     backup >> Edge(label="tar czf", **BACKUP) >> archive
