@@ -128,8 +128,8 @@ def main() -> int:
         for part, desc in v1.items():
             digest, size = desc["digest"][:23], desc["size"]
             print(f"  {part:<11} {digest}...  {size:>6} bytes")
-        print("The manifest's digest is the image's identity: what you pull")
-        print("when you ask for image@sha256:...")
+        print("The manifest's digest is what you pull by image@sha256:...;")
+        print("the config's digest is the image ID the specification defines.")
         checkpoint("stored")
         print()
 
