@@ -1,29 +1,17 @@
-"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and the summary
-line. What tests share with the benchmark and the link checker lives in sitebuild/project.py."""
+"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and hooks (the
+summary line). Only pytest imports this file: what test modules share is in tests/support.py,
+what they share with the benchmark and the link checker in sitebuild/project.py."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from bs4 import Tag
-from bs4.element import NavigableString, TemplateString
 from playwright.sync_api import Browser, sync_playwright
 
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
-
-
-def text_of(tag: Tag) -> str:
-    """A tag's text, also inside a <template> (hooks/deferred_details.py keeps collapsed listings
-    there): bs4 makes those strings TemplateStrings, which get_text() skips unless asked. A long
-    listing's <template data-highlighted> repeats the plain text beside it, so it is read once."""
-    if tag.find("template", attrs={"data-highlighted": True}):
-        tag = copy.copy(tag)
-        for template in tag.find_all("template", attrs={"data-highlighted": True}):
-            template.decompose()
-    return tag.get_text(types=(NavigableString, TemplateString))
+from tests.support import SUMMARY_KEYS, counts
 
 
 @pytest.fixture(scope="session")
@@ -54,27 +42,6 @@ def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
-# One summary at the end of `make test`. Each check calls `report("internal links", n)` with
-# what it examined; the counts print after pytest's own summary.
-SUMMARY_KEYS = [
-    "pages",
-    "internal links",
-    "external links",
-    "snippets",
-    "figures",
-    "HTML errors",
-    "accessibility violations",
-    "browser checks",
-]
-_summary: dict[str, int] = {}
-
-
-def report(check: str, count: int) -> None:
-    """Record a count for the end-of-run summary (adds up when called more than once)."""
-    assert check in SUMMARY_KEYS, f"unknown summary key {check!r}; use one of {SUMMARY_KEYS}"
-    _summary[check] = _summary.get(check, 0) + count
-
-
 def _whole_suite(config: pytest.Config) -> bool:
     """True for `make test`'s plain `pytest`: every test collected, none filtered out."""
     option = config.option
@@ -91,13 +58,14 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, obj
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return result
-    if _summary:
+    summary = counts()
+    if summary:
         reporter.write_sep("=", "site checks")
         reporter.write_line(
-            " | ".join(f"{key}: {_summary[key]}" for key in SUMMARY_KEYS if key in _summary)
+            " | ".join(f"{key}: {summary[key]}" for key in SUMMARY_KEYS if key in summary)
         )
     # Every count must come from a check that ran; a silent gap would read as "all fine".
-    missing = [key for key in SUMMARY_KEYS if key not in _summary]
+    missing = [key for key in SUMMARY_KEYS if key not in summary]
     if missing and session.exitstatus == pytest.ExitCode.OK and _whole_suite(session.config):
         reporter.write_line(
             f"no count for: {', '.join(missing)} (the check reporting it did not run)", red=True

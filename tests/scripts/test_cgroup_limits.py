@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from labkit import (
+
+from tests.scripts.labkit import (
     Lab,
     assert_one_line_refusal,
     lab_fixture,

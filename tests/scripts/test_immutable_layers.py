@@ -9,7 +9,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from labkit import Lab, lab_fixture, load, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, load, page_output
 
 LAB = "immutable_layers"
 lab = lab_fixture(LAB)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from labkit import Lab, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "just_a_process"
 lab = lab_fixture(LAB)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labkit import REPO, HostState, Lab, another_runs, assert_one_line_refusal, scratch_dir
+
+from tests.scripts.labkit import (
+    REPO,
+    HostState,
+    Lab,
+    another_runs,
+    assert_one_line_refusal,
+    scratch_dir,
+)
 
 pytestmark = pytest.mark.timeout(120)
 

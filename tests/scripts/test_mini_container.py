@@ -6,7 +6,14 @@ import os
 import re
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output, private_mounts
+
+from tests.scripts.labkit import (
+    Lab,
+    assert_one_line_refusal,
+    lab_fixture,
+    page_output,
+    private_mounts,
+)
 
 LAB = "mini_container"
 lab = lab_fixture(LAB)

@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
 
 LAB = "network_namespaces"
 lab = lab_fixture(LAB)

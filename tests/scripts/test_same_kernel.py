@@ -6,7 +6,8 @@ import os
 import re
 
 import pytest
-from labkit import Lab, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "same_kernel"
 lab = lab_fixture(LAB)

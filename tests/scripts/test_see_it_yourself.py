@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import text_of
-from labkit import OUTPUT, REPO
+
+from tests.scripts.labkit import OUTPUT, REPO
+from tests.support import text_of
 
 # The shared strict build (built_site) may happen in this module's first test.
 pytestmark = pytest.mark.timeout(300)

@@ -9,9 +9,9 @@ from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_qemu_running, lab_fixture, load, page_output
 
 from sitebuild import guest
+from tests.scripts.labkit import Lab, assert_qemu_running, lab_fixture, load, page_output
 
 LAB = "startup_cost"
 lab = lab_fixture(LAB)

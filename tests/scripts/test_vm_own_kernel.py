@@ -12,9 +12,16 @@ from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, assert_qemu_running, lab_fixture, load, page_output
 
 from sitebuild import guest
+from tests.scripts.labkit import (
+    Lab,
+    assert_one_line_refusal,
+    assert_qemu_running,
+    lab_fixture,
+    load,
+    page_output,
+)
 
 LAB = "vm_own_kernel"
 lab = lab_fixture(LAB)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from labkit import Lab, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "volumes_outlive"
 lab = lab_fixture(LAB)

@@ -9,7 +9,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, load, page_output, private_mounts
+
+from tests.scripts.labkit import (
+    Lab,
+    assert_one_line_refusal,
+    lab_fixture,
+    load,
+    page_output,
+    private_mounts,
+)
 
 LAB = "what_it_sees"
 lab = lab_fixture(LAB)

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from sitebuild import guest
+from tests.support import REPO
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import report
 from playwright.sync_api import Browser
 
 from sitebuild.project import SITE_PATH, SITE_URL
+from tests.support import report
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1"}
 NOT_URLS = ("#", "javascript:", "mailto:", "tel:", "data:")

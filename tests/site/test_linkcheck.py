@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import report
 
 from sitebuild import linkcheck
 from sitebuild.project import REPO
+from tests.support import report
 
 SLOW_S = 3  # the slow page answers after this; the tests' timeout is 1 s
 

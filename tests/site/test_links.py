@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import report
 
 from sitebuild import linkcheck
 from sitebuild.project import build
+from tests.support import report
 
 
 def test_every_internal_link_and_anchor_resolves(built_site: Path) -> None:

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import report
 from mkdocs.structure.files import File
 
 from sitebuild import reasoned_list
 from sitebuild.project import REPO, build, config
+from tests.support import report
 
 ILLUSTRATIVE = Path(__file__).with_name("illustrative_blocks.yml")
 RULE_FROM_SCRIPTS = "code on the site comes from scripts/ through snippets, or is listed"
