@@ -1,9 +1,12 @@
-"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and hooks (the
-summary line). Only pytest imports this file: what test modules share is in tests/support.py,
-what they share with the benchmark and the link checker in sitebuild/project.py."""
+"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and hooks (each
+test held to its markers, what a marker expression left out, the summary line). Only pytest imports
+this file: what test modules share is in tests/support.py, what they share with the benchmark and
+the link checker in sitebuild/project.py."""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
+from tests import markers
 from tests.support import SUMMARY_KEYS, counts
 
 
@@ -40,6 +44,93 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project_copy(tmp_path: Path) -> Path:
     """A scratch copy of the project for tests that edit or break it."""
     return copy_project(tmp_path / "project")
+
+
+# --- each test held to its markers (the rules are in tests/markers.py) --------------------------
+
+_running: pytest.Item | None = None  # the test whose setup, call or teardown is running
+_broken = pytest.StashKey[list[str]]()  # what it started without its marker
+
+
+class MissingMarker(Exception):
+    """A test started something its markers do not declare (see tests/markers.py)."""
+
+
+def _check_command(event: str, args: tuple[object, ...]) -> None:
+    """Python's audit hook: every subprocess a test starts must be covered by its markers."""
+    item = _running
+    if event != "subprocess.Popen" or item is None:
+        return
+    needs = markers.command_needs(args[1])  # type: ignore[arg-type]
+    problem = markers.missing(needs, (m.name for m in item.iter_markers()))
+    if problem:
+        item.stash.setdefault(_broken, []).append(problem)
+        raise MissingMarker(f"{item.nodeid} {problem}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # An audit hook cannot be removed: install it once per process (pytest may configure twice).
+    if not getattr(sys, "_containers_vs_vms_marker_hook", False):
+        sys.addaudithook(_check_command)
+        sys._containers_vs_vms_marker_hook = True  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    global _running
+    _running = item
+    try:
+        return (yield)
+    finally:
+        _running = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture starts: a fixture that needs a marker needs it on the test."""
+    needs = markers.fixture_needs(getattr(item, "fixturenames", ()))
+    problem = markers.missing(needs, (m.name for m in item.iter_markers()))
+    if problem:
+        raise MissingMarker(f"{item.nodeid} {problem}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test that caught the MissingMarker error and passed anyway still fails."""
+    report = yield
+    broken = item.stash.get(_broken, [])
+    if broken and report.when == "call" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(f"{item.nodeid} {problem}" for problem in broken)
+    return report
+
+
+# --- what a marker expression left out ----------------------------------------------------------
+
+_left_out: Counter[str] = Counter()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = {m.name for m in item.iter_markers()} & set(markers.MARKERS)
+        _left_out.update(names or {"other"})
+        _left_out["tests"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line saying what `-m` (or `-k`) left out, by marker, so a fast run hides nothing."""
+    total = _left_out["tests"]
+    if not total:
+        return
+    kinds = ", ".join(
+        f"{_left_out[name]} {name}" for name in (*markers.MARKERS, "other") if _left_out[name]
+    )
+    terminalreporter.write_line(
+        f"left out: {total} test{'s' * (total != 1)} ({kinds}; a test may count under several);"
+        " `make test` runs them all"
+    )
 
 
 def _whole_suite(config: pytest.Config) -> bool:

@@ -20,6 +20,7 @@ from sitebuild.project import REPO
 from tests.browser.pages import SCHEMES, page_paths, serve
 from tests.support import report
 
+pytestmark = pytest.mark.browser
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 # After `document$` (Material's "page is ready" signal, also on instant navigation) has fired,

@@ -22,7 +22,7 @@ from sitebuild.project import SITE_NAME
 from tests.browser.pages import page_path, page_paths
 from tests.support import report, text_of
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 NARROW = {"width": 375, "height": 812}  # a small phone
 
 

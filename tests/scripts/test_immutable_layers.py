@@ -29,6 +29,7 @@ def test_patch_gives_new_digests_and_output_matches_page(lab: Lab) -> None:
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
+@pytest.mark.root
 def test_needs_no_privilege_and_prints_the_same(lab: Lab) -> None:
     result = lab.run(as_nobody=True)
     assert result.returncode == 0, result.stderr

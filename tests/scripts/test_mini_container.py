@@ -17,7 +17,7 @@ from tests.scripts.labkit import (
 
 LAB = "mini_container"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: our PID, the kernel, where our own cgroup sits,
 # and how many commands this busybox build provides.

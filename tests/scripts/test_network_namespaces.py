@@ -13,7 +13,7 @@ from tests.scripts.labkit import Lab, assert_one_line_refusal, lab_fixture, page
 
 LAB = "network_namespaces"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: namespace inode numbers, the round-trip time.
 RULES = [

@@ -11,7 +11,7 @@ from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "same_kernel"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: the host's name, our PID, the kernel.
 RULES = [

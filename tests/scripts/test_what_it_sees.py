@@ -46,6 +46,7 @@ def value(out: str, label: str) -> str:
     return re.search(rf"^  {re.escape(label)} +(\S+(?: GiB)?)", out, re.MULTILINE)[1]
 
 
+@pytest.mark.root
 def test_usual_answers_are_the_hosts_limits_are_in_files_and_output_matches_page(
     lab: Lab,
 ) -> None:
@@ -83,6 +84,7 @@ def test_usual_answers_are_the_hosts_limits_are_in_files_and_output_matches_page
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
+@pytest.mark.root
 def test_without_cgroup_controllers_it_refuses_in_one_line(lab: Lab) -> None:
     result = lab.run(wrapper=UNMOUNT_CGROUPS)
     assert_one_line_refusal(result, LAB)

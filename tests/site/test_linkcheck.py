@@ -209,6 +209,7 @@ def test_exclude_list_entries_each_have_a_reason_and_bad_ones_name_the_line(
         linkcheck.load_excludes(bad)
 
 
+@pytest.mark.slow
 def test_real_site_external_links_are_listed_and_every_exclude_is_used(built_site: Path) -> None:
     urls = linkcheck.external_urls(built_site)
     assert urls and all(u.startswith(("http://", "https://")) for u in urls)

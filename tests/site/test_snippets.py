@@ -252,6 +252,7 @@ def test_hand_written_blocks_fail_naming_page_and_line(tmp_path: Path) -> None:
     assert sorted(shown.values()) == [[output], [lab]], "a section and a lab's run pass"
 
 
+@pytest.mark.slow
 def test_no_code_reaches_the_site_unchecked(built_site: Path) -> None:
     """Each built page's highlighted blocks are its checked fences plus its figures' Source
     blocks: an indented code block or a block from anywhere else would be counted here."""

@@ -1,7 +1,7 @@
 """One summary at the end of `make test`, with a count from every check.
 
-Runs pytest on a tiny project that uses our conftest.py and tests/support.py, imported as the
-test modules import them (the package `tests`), so the hook is tested as CI runs it.
+Runs pytest on a tiny project that uses our conftest.py and the modules it imports, as the package
+`tests` the way test modules import them, so the hook is tested as CI runs it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.support import SUMMARY_KEYS
 
 def _run(tmp_path: Path, keys: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "tests").mkdir()
-    for name in ("__init__.py", "conftest.py", "support.py"):
+    for name in ("__init__.py", "conftest.py", "support.py", "markers.py"):
         shutil.copy2(REPO / "tests" / name, tmp_path / "tests" / name)
     (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     calls = "".join(f"    report({key!r}, {n})\n" for n, key in enumerate(keys, start=1))
