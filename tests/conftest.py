@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from sitebuild import programs
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
 from tests import markers
 from tests.support import SUMMARY_KEYS, counts
@@ -98,8 +99,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A test that caught the MissingMarker error and passed anyway still fails."""
+    """A test that caught the MissingMarker error and passed anyway still fails; a program that
+    is not installed is named first, with its Debian package, not only as FileNotFoundError."""
     report = yield
+    program = programs.not_found(call.excinfo.value) if call.excinfo else None
+    if program and report.failed:
+        report.longrepr = f"{programs.missing(program)}\n\n{report.longrepr}"
     broken = item.stash.get(_broken, [])
     if broken and report.when == "call" and report.passed:
         report.outcome = "failed"

@@ -1,6 +1,7 @@
 """Markers tell the truth: a test that starts QEMU, Chromium, a whole-site build or a lab needing
 root without its marker fails (tests/markers.py, held by tests/conftest.py), and a run that
-leaves tests out says how many of each kind.
+leaves tests out says how many of each kind. A program that is not installed is named with its
+Debian package.
 
 Proven on a tiny project that uses our conftest.py, with stand-ins for QEMU and Chromium on PATH.
 """
@@ -57,6 +58,10 @@ def test_unmarked_uses_the_strict_build(built_site):
 
 def test_unmarked_runs_a_lab_that_needs_root():
     subprocess.run(["true", "scripts/same_kernel.py"], check=True)
+
+
+def test_runs_a_program_that_is_not_installed():
+    subprocess.run(["pgrep", "-x", "init"], env={"PATH": "/nonexistent"})
 """
 
 
@@ -104,7 +109,10 @@ def test_a_test_without_the_marker_for_what_it_starts_fails_naming_the_marker(
     for test, message in expected.items():
         assert f"tests/test_guarded.py::{test} {message}" in out, (test, out)
     assert "the guard should stop this test" not in out, out
-    assert "1 passed" in out and ("3 failed, 1 passed, 1 error" in out), out
+    assert "4 failed, 1 passed, 1 error" in out, out
+    assert (
+        "pgrep is not installed; install the Debian package procps (`make setup-test` does)" in out
+    ), out
 
 
 def test_a_marker_expression_says_what_it_left_out(tmp_path: Path) -> None:
@@ -113,7 +121,7 @@ def test_a_marker_expression_says_what_it_left_out(tmp_path: Path) -> None:
     assert "left out: 1 test (1 vm; a test may count under several)" in proc.stdout, proc.stdout
     proc = _pytest(project, "-m", "vm")
     assert proc.returncode == 0, proc.stdout
-    assert "left out: 4 tests (4 other; a test may count under several)" in proc.stdout, proc.stdout
+    assert "left out: 5 tests (5 other; a test may count under several)" in proc.stdout, proc.stdout
     proc = _pytest(project, "tests/test_guarded.py::test_marked_starts_qemu")
     assert "left out" not in proc.stdout, proc.stdout
 
