@@ -49,24 +49,11 @@ def project_copy(tmp_path: Path) -> Path:
 
 # --- each test held to its markers (the rules are in tests/markers.py) --------------------------
 
-_running: pytest.Item | None = None  # the test whose setup, call or teardown is running
-_broken = pytest.StashKey[list[str]]()  # what it started without its marker
-
-
-class MissingMarker(Exception):
-    """A test started something its markers do not declare (see tests/markers.py)."""
-
 
 def _check_command(event: str, args: tuple[object, ...]) -> None:
     """Python's audit hook: every subprocess a test starts must be covered by its markers."""
-    item = _running
-    if event != "subprocess.Popen" or item is None:
-        return
-    needs = markers.command_needs(args[1])  # type: ignore[arg-type]
-    problem = markers.missing(needs, (m.name for m in item.iter_markers()))
-    if problem:
-        item.stash.setdefault(_broken, []).append(problem)
-        raise MissingMarker(f"{item.nodeid} {problem}")
+    if event == "subprocess.Popen" and markers.running is not None:
+        markers.hold(markers.command_needs(args[1]))  # type: ignore[arg-type]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,21 +65,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    global _running
-    _running = item
+    markers.running = item
     try:
         return (yield)
     finally:
-        _running = None
+        markers.running = None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Before any fixture starts: a fixture that needs a marker needs it on the test."""
-    needs = markers.fixture_needs(getattr(item, "fixturenames", ()))
-    problem = markers.missing(needs, (m.name for m in item.iter_markers()))
-    if problem:
-        raise MissingMarker(f"{item.nodeid} {problem}")
+    markers.hold(markers.fixture_needs(getattr(item, "fixturenames", ())))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -105,7 +88,7 @@ def pytest_runtest_makereport(
     program = programs.not_found(call.excinfo.value) if call.excinfo else None
     if program and report.failed:
         report.longrepr = f"{programs.missing(program)}\n\n{report.longrepr}"
-    broken = item.stash.get(_broken, [])
+    broken = item.stash.get(markers.BROKEN, [])
     if broken and report.when == "call" and report.passed:
         report.outcome = "failed"
         report.longrepr = "\n".join(f"{item.nodeid} {problem}" for problem in broken)

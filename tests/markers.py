@@ -10,7 +10,8 @@ Markers (registered in pyproject.toml; `make test-fast` leaves out all four, `ma
 tests/conftest.py applies the rules while each test runs: a test that starts one of these programs
 or uses one of these fixtures without the marker fails, naming the marker to add. The rules look
 at what a test really starts (every `subprocess.Popen`, through Python's audit hook), so a new
-test cannot forget its marker and still pass.
+test cannot forget its marker and still pass. What a command line does not show (labkit running
+a lab as nobody, which takes root) is declared where it happens, with `hold`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import shlex
 from collections.abc import Iterable, Sequence
 from os import PathLike, fspath
 from pathlib import PurePath
+
+import pytest
 
 from sitebuild.project import REPO
 
@@ -63,10 +66,8 @@ def lab_needs(name: str) -> dict[str, str]:
     return needs
 
 
-def lab_marks(name: str) -> list[object]:
+def lab_marks(name: str) -> list[pytest.MarkDecorator]:
     """The markers a test that runs scripts/NAME.py carries (for pytest.param(..., marks=))."""
-    import pytest  # here, so the rules above import without pytest (the audit hook uses them)
-
     return [getattr(pytest.mark, marker) for marker in lab_needs(name)]
 
 
@@ -107,3 +108,25 @@ def missing(needs: dict[str, str], marked: Iterable[str]) -> str:
         for marker, why in needs.items()
         if marker not in have
     )
+
+
+class MissingMarker(Exception):
+    """A test did something its markers do not declare."""
+
+
+running: pytest.Item | None = None  # the test in setup, call or teardown (tests/conftest.py)
+BROKEN = pytest.StashKey[list[str]]()  # on a test: what it did without its marker
+
+
+def hold(needs: dict[str, str]) -> None:
+    """Fail the running test, if any, unless it carries every marker of `needs` (marker: why).
+
+    Raises at once, so the test stops before it starts what it did not declare; the problem is
+    also kept on the test, which fails even if it caught the error."""
+    item = running
+    if item is None or not needs:
+        return
+    problem = missing(needs, (m.name for m in item.iter_markers()))
+    if problem:
+        item.stash.setdefault(BROKEN, []).append(problem)
+        raise MissingMarker(f"{item.nodeid} {problem}")

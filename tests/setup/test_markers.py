@@ -60,6 +60,13 @@ def test_unmarked_runs_a_lab_that_needs_root():
     subprocess.run(["true", "scripts/same_kernel.py"], check=True)
 
 
+def test_unmarked_runs_a_lab_as_nobody():
+    from tests.scripts.labkit import Lab, scratch_dir
+
+    with scratch_dir() as scratch:
+        Lab("immutable_layers", scratch).run(as_nobody=True)
+
+
 def test_runs_a_program_that_is_not_installed():
     subprocess.run(["pgrep", "-x", "init"], env={"PATH": "/nonexistent"})
 """
@@ -68,8 +75,10 @@ def test_runs_a_program_that_is_not_installed():
 def _project(tmp_path: Path) -> Path:
     tests = tmp_path / "tests"
     tests.mkdir()
-    for name in ("__init__.py", "conftest.py", "support.py", "markers.py"):
+    for name in ("__init__.py", "conftest.py", "support.py", "markers.py", "scripts/labkit.py"):
+        (tests / name).parent.mkdir(exist_ok=True)
         shutil.copy2(REPO / "tests" / name, tests / name)
+    (tests / "scripts" / "__init__.py").touch()
     (tmp_path / "pytest.ini").write_text(INI)
     (tests / "test_guarded.py").write_text(TESTS)
     bin_dir = tmp_path / "bin"
@@ -105,11 +114,12 @@ def test_a_test_without_the_marker_for_what_it_starts_fails_naming_the_marker(
         "test_unmarked_uses_the_strict_build": "needs @pytest.mark.slow: it uses the `built_site`",
         "test_unmarked_runs_a_lab_that_needs_root": "needs @pytest.mark.root: it runs "
         "scripts/same_kernel.py, which needs root",
+        "test_unmarked_runs_a_lab_as_nobody": "needs @pytest.mark.root: it runs a lab as nobody",
     }
     for test, message in expected.items():
         assert f"tests/test_guarded.py::{test} {message}" in out, (test, out)
     assert "the guard should stop this test" not in out, out
-    assert "4 failed, 1 passed, 1 error" in out, out
+    assert "5 failed, 1 passed, 1 error" in out, out
     assert "left out" not in out, out  # nothing was left out, so no line says so
     assert (
         "pgrep is not installed; install the Debian package procps (`make setup-test` does)" in out
@@ -122,7 +132,7 @@ def test_a_marker_expression_says_what_it_left_out(tmp_path: Path) -> None:
     assert "left out: 1 test (1 vm; a test may count under several)" in proc.stdout, proc.stdout
     proc = _pytest(project, "-m", "vm")
     assert proc.returncode == 0, proc.stdout
-    assert "left out: 5 tests (5 other; a test may count under several)" in proc.stdout, proc.stdout
+    assert "left out: 6 tests (6 other; a test may count under several)" in proc.stdout, proc.stdout
 
 
 @pytest.mark.parametrize(
