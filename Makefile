@@ -27,13 +27,16 @@ endif
 # node and zstd: the build boots the "Try it in your browser" VM once under Node.js and compresses
 # its saved state (sitebuild/browser_vm.py); later builds reuse the cached state.
 SYSTEM_TOOLS_BUILD := venv dot node zstd
-SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip qemu-system-x86_64
+# pgrep (procps) and cpio: the lab tests run them, and neither is on every Debian machine.
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip qemu-system-x86_64 \
+	pgrep cpio
 
-.PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
+.PHONY: help setup setup-test serve build test test-fast linkcheck lint format clean lock bench
 
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then build strictly and run every check"
+	@echo "make test-fast  the checks that need no root, VM, browser or site build (any user, ~15 s)"
 	@echo "make labs    run every lab of the See it yourself page for real (as root)"
 	@echo "make build   strict build into site/"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
@@ -93,6 +96,20 @@ build: setup
 # Lint first (seconds), then pytest, so the site-checks summary is the last thing printed.
 test: setup-test lint
 	$(PY) -m pytest
+
+# Authors' quick lane: every test but those marked root, vm, browser or slow (pyproject.toml; the
+# guard in tests/conftest.py keeps the markers honest), and one line saying what it left out.
+# Runs as any user: it uses the setup already made (installing Debian packages needs root) and
+# only says what to run when that setup is missing or out of date. Exit 5 (no test selected)
+# fails like any other: a lane that checks nothing must not look green. PYTEST_ARGS=-x (say) adds
+# options.
+FAST_TESTS := not root and not vm and not browser and not slow
+SETUP_TEST_DONE := $(VENV)/.installed $(VENV)/.installed-test node_modules/.installed .cache/guest/.fetched
+test-fast:
+	@$(MAKE) --no-print-directory -q $(SETUP_TEST_DONE) 2>/dev/null || { \
+		echo "make test-fast: the test setup is missing or out of date; run 'make setup-test' first (it uses sudo for missing Debian packages)" >&2; exit 2; }
+	@$(PY) -m pytest -m "$(FAST_TESTS)" $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test-fast: no test selected (pytest exit 5)" >&2; fi; exit $$status
 
 # Every external URL on the site, politely (timeouts, retries, per-host rate limit, a cache in
 # .cache/linkcheck). Not in `make test`: the web changes without our commits, so CI runs this

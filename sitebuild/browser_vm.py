@@ -29,7 +29,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitebuild import guest
+from sitebuild import guest, programs
 
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "browser_vm.lock.toml"  # v86 (npm); the Debian packages are in guest.lock.json
@@ -172,14 +172,15 @@ def build(log=print) -> Built:
         raw = state.with_suffix(".raw")
         started = time.monotonic()
         proc = subprocess.run(
-            ["node", str(STATE_SCRIPT), str(build_dir), json.dumps(_config(files)), str(raw)],
+            [programs.require("node"), STATE_SCRIPT, build_dir, json.dumps(_config(files)), raw],
             capture_output=True,
             text=True,
             timeout=900,
         )
         if proc.returncode != 0:
             raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
-        subprocess.run(["zstd", "-q", "-19", "-f", "--rm", str(raw), "-o", str(state)], check=True)
+        zstd = programs.require("zstd")
+        subprocess.run([zstd, "-q", "-19", "-f", "--rm", raw, "-o", state], check=True)
         boot_log.write_text(proc.stdout)
         size = state.stat().st_size
         log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")

@@ -12,14 +12,14 @@ import time
 import mkdocs_gen_files
 from mkdocs.exceptions import PluginError
 
-from sitebuild import browser_vm, guest
+from sitebuild import browser_vm, guest, programs
 
 log = logging.getLogger("mkdocs.plugins.browser_vm")
 
 start = time.monotonic()
 try:
     built = browser_vm.build(log=log.info)
-except guest.GuestError as e:
+except (guest.GuestError, programs.ProgramMissing) as e:
     raise PluginError(f"browser VM: {e}") from None
 for name, path in built.files.items():
     with mkdocs_gen_files.open(f"vm/{name}", "wb") as f:

@@ -17,6 +17,7 @@ debian_package() {
     nginx) echo nginx ;;
     git) echo git ;;
     ip) echo iproute2 ;;
+    pgrep) echo procps ;;
     venv) echo python3-venv ;;
     qemu-system-x86_64) echo qemu-system-x86 ;;
     *) echo "$1" ;;

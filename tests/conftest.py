@@ -1,29 +1,22 @@
-"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and the summary
-line. What tests share with the benchmark and the link checker lives in sitebuild/project.py."""
+"""Fixtures (a browser, a strict build of the real site, a scratch project copy) and hooks (each
+test held to its markers, what a marker expression left out, the summary line). Only pytest imports
+this file: what test modules share is in tests/support.py, what they share with the benchmark and
+the link checker in sitebuild/project.py."""
 
 from __future__ import annotations
 
-import copy
+import sys
+from collections import Counter
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from bs4 import Tag
-from bs4.element import NavigableString, TemplateString
 from playwright.sync_api import Browser, sync_playwright
 
+from sitebuild import programs
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
-
-
-def text_of(tag: Tag) -> str:
-    """A tag's text, also inside a <template> (hooks/deferred_details.py keeps collapsed listings
-    there): bs4 makes those strings TemplateStrings, which get_text() skips unless asked. A long
-    listing's <template data-highlighted> repeats the plain text beside it, so it is read once."""
-    if tag.find("template", attrs={"data-highlighted": True}):
-        tag = copy.copy(tag)
-        for template in tag.find_all("template", attrs={"data-highlighted": True}):
-            template.decompose()
-    return tag.get_text(types=(NavigableString, TemplateString))
+from tests import markers
+from tests.support import SUMMARY_KEYS, counts
 
 
 @pytest.fixture(scope="session")
@@ -54,25 +47,78 @@ def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
-# One summary at the end of `make test`. Each check calls `report("internal links", n)` with
-# what it examined; the counts print after pytest's own summary.
-SUMMARY_KEYS = [
-    "pages",
-    "internal links",
-    "external links",
-    "snippets",
-    "figures",
-    "HTML errors",
-    "accessibility violations",
-    "browser checks",
-]
-_summary: dict[str, int] = {}
+# --- each test held to its markers (the rules are in tests/markers.py) --------------------------
 
 
-def report(check: str, count: int) -> None:
-    """Record a count for the end-of-run summary (adds up when called more than once)."""
-    assert check in SUMMARY_KEYS, f"unknown summary key {check!r}; use one of {SUMMARY_KEYS}"
-    _summary[check] = _summary.get(check, 0) + count
+def _check_command(event: str, args: tuple[object, ...]) -> None:
+    """Python's audit hook: every subprocess a test starts must be covered by its markers."""
+    if event == "subprocess.Popen" and markers.running is not None:
+        markers.hold(markers.command_needs(args[1]))  # type: ignore[arg-type]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # An audit hook cannot be removed: install it once per process (pytest may configure twice).
+    if not getattr(sys, "_containers_vs_vms_marker_hook", False):
+        sys.addaudithook(_check_command)
+        sys._containers_vs_vms_marker_hook = True  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    markers.running = item
+    try:
+        return (yield)
+    finally:
+        markers.running = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture starts: a fixture that needs a marker needs it on the test."""
+    markers.hold(markers.fixture_needs(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test that caught the MissingMarker error and passed anyway still fails; a program that
+    is not installed is named first, with its Debian package, not only as FileNotFoundError."""
+    report = yield
+    program = programs.not_found(call.excinfo.value) if call.excinfo else None
+    if program and report.failed:
+        report.longrepr = f"{programs.missing(program)}\n\n{report.longrepr}"
+    broken = item.stash.get(markers.BROKEN, [])
+    if broken and report.when == "call" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(f"{item.nodeid} {problem}" for problem in broken)
+    return report
+
+
+# --- what a marker expression left out ----------------------------------------------------------
+
+_left_out: Counter[str] = Counter()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = {m.name for m in item.iter_markers()} & set(markers.MARKERS)
+        _left_out.update(names or {"other"})
+        _left_out["tests"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line saying what `-m` (or `-k`) left out, by marker, so a fast run hides nothing."""
+    total = _left_out["tests"]
+    if not total:
+        return
+    kinds = ", ".join(
+        f"{_left_out[name]} {name}" for name in (*markers.MARKERS, "other") if _left_out[name]
+    )
+    terminalreporter.write_line(
+        f"left out: {total} test{'s' * (total != 1)} ({kinds}; a test may count under several);"
+        " `make test` runs them all"
+    )
 
 
 def _whole_suite(config: pytest.Config) -> bool:
@@ -91,13 +137,14 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, obj
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return result
-    if _summary:
+    summary = counts()
+    if summary:
         reporter.write_sep("=", "site checks")
         reporter.write_line(
-            " | ".join(f"{key}: {_summary[key]}" for key in SUMMARY_KEYS if key in _summary)
+            " | ".join(f"{key}: {summary[key]}" for key in SUMMARY_KEYS if key in summary)
         )
     # Every count must come from a check that ran; a silent gap would read as "all fine".
-    missing = [key for key in SUMMARY_KEYS if key not in _summary]
+    missing = [key for key in SUMMARY_KEYS if key not in summary]
     if missing and session.exitstatus == pytest.ExitCode.OK and _whole_suite(session.config):
         reporter.write_line(
             f"no count for: {', '.join(missing)} (the check reporting it did not run)", red=True

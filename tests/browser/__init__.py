@@ -1,1 +1,1 @@
-"""Browser checks. A package, so its conftest.py imports as browser.conftest (see there)."""
+"""Checks in a real browser (Chromium, driven by Playwright)."""

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import report
 from playwright.sync_api import Browser
 
-from browser.conftest import SCHEMES, page_paths, serve
 from sitebuild.project import REPO
+from tests.browser.pages import SCHEMES, page_paths, serve
+from tests.support import report
 
+pytestmark = pytest.mark.browser
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 # After `document$` (Material's "page is ready" signal, also on instant navigation) has fired,

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import report, text_of
 from playwright.sync_api import Browser, Page, expect
 
-from browser.conftest import page_path, page_paths
 from sitebuild.project import SITE_NAME
+from tests.browser.pages import page_path, page_paths
+from tests.support import report, text_of
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 NARROW = {"width": 375, "height": 812}  # a small phone
 
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import markdown
 import pytest
 from bs4 import BeautifulSoup
-from make_fingerprints import (
+from mkdocs.utils.meta import get_data
+
+from tests.content.make_fingerprints import (
     FINGERPRINTS,
     RUN,
     fingerprint,
@@ -26,7 +28,6 @@ from make_fingerprints import (
     words,
     write,
 )
-from mkdocs.utils.meta import get_data
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"

@@ -108,24 +108,28 @@ def test_the_site_has_pages() -> None:
     assert "index.md" in PAGES and len(PAGES) > 1, f"expected the site's pages under {DOCS}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_has_a_one_sentence_description(page: str, built: dict[str, BeautifulSoup]) -> None:
     problem = description_problem((DOCS / page).read_text(encoding="utf-8"), built[page])
     assert problem is None, f"docs/{page}: {problem}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_has_exactly_one_h1(page: str, built: dict[str, BeautifulSoup]) -> None:
     problem = h1_problem(article_of(built[page], page))
     assert problem is None, f"docs/{page}: {problem}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_headings_skip_no_level(page: str, built: dict[str, BeautifulSoup]) -> None:
     problem = outline_problem(article_of(built[page], page))
     assert problem is None, f"docs/{page}: {problem}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_ends_with_a_link_onward(page: str, built: dict[str, BeautifulSoup]) -> None:
     problem = ending_problem(article_of(built[page], page))

@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import report
 
 from bench.budgets import FIGURE_GZIP_BYTES
 from sitebuild import figures
 from sitebuild.project import REPO
+from tests.support import report
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The figures the pages rely on (names agreed in the project's conventions).

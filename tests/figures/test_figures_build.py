@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import text_of
 
 from sitebuild import figures
 from sitebuild.project import REPO, build
+from tests.support import text_of
 
 pytestmark = pytest.mark.slow
 

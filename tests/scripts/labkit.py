@@ -26,6 +26,8 @@ from types import ModuleType
 
 import pytest
 
+from tests import markers
+
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "scripts" / "output"
 # The interpreter the page tells readers to use (`sudo python3 ...`): Debian's, not the venv's,
@@ -168,6 +170,8 @@ class Lab:
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
         """Run the lab to the end, then check it cleaned up after itself."""
+        if as_nobody:  # the command line does not show it: say here that this takes root
+            markers.hold({"root": "runs a lab as nobody, which takes root to switch user"})
         proc = subprocess.Popen(
             self.command(args, wrapper, self._copy_for_nobody() if as_nobody else None),
             cwd=self.cwd,

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from labkit import (
+
+from tests.scripts.labkit import (
     Lab,
     assert_one_line_refusal,
     lab_fixture,
@@ -43,6 +44,7 @@ def version(text: str) -> str:
     return re.search(r"^cgroup (v\d) here", text, re.MULTILINE)[1]
 
 
+@pytest.mark.root
 def test_oom_kill_and_fork_limit_and_output_matches_page(lab: Lab) -> None:
     result = lab.run()
     assert result.returncode == 0, result.stderr
@@ -58,6 +60,7 @@ def test_oom_kill_and_fork_limit_and_output_matches_page(lab: Lab) -> None:
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
+@pytest.mark.root
 def test_cgroups_are_made_where_expected_then_removed_on_ctrl_c(lab: Lab) -> None:
     during = lab.interrupt_at("created")
     made = during.cgroups - lab.before.cgroups
@@ -67,6 +70,7 @@ def test_cgroups_are_made_where_expected_then_removed_on_ctrl_c(lab: Lab) -> Non
     assert controllers in ({"memory", "pids"}, {Path(next(iter(made))).name})
 
 
+@pytest.mark.root
 def test_without_cgroup_controllers_it_refuses_in_one_line(lab: Lab) -> None:
     result = lab.run(wrapper=UNMOUNT_CGROUPS)
     assert_one_line_refusal(result, LAB)

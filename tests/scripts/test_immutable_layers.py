@@ -9,7 +9,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from labkit import Lab, lab_fixture, load, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, load, page_output
 
 LAB = "immutable_layers"
 lab = lab_fixture(LAB)
@@ -28,6 +29,7 @@ def test_patch_gives_new_digests_and_output_matches_page(lab: Lab) -> None:
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
+@pytest.mark.root
 def test_needs_no_privilege_and_prints_the_same(lab: Lab) -> None:
     result = lab.run(as_nobody=True)
     assert result.returncode == 0, result.stderr

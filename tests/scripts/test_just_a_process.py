@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from labkit import Lab, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "just_a_process"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: host PIDs, namespace inode numbers, the host's name.
 RULES = [

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labkit import REPO, HostState, Lab, another_runs, assert_one_line_refusal, scratch_dir
+
+from tests.markers import lab_marks
+from tests.scripts.labkit import (
+    REPO,
+    HostState,
+    Lab,
+    another_runs,
+    assert_one_line_refusal,
+    scratch_dir,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -49,7 +58,8 @@ NEEDED_BY_ROOT_LABS = ("privileged", "refuse")
 NO_SYS_ADMIN = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
 
 
-@pytest.fixture(params=list(LABS))
+# Each lab's runs carry the markers of what it needs (root, a VM): see tests/markers.py.
+@pytest.fixture(params=[pytest.param(name, marks=lab_marks(name)) for name in LABS])
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     with scratch_dir() as scratch:
         yield Lab(request.param, scratch)
@@ -91,13 +101,16 @@ def test_sigterm_cleans_up_as_ctrl_c_does(lab: Lab) -> None:
     assert_only_own_cgroups_while_paused(lab, during, pids[0])
 
 
-@pytest.mark.parametrize("name", ROOT_LABS)
+# Root, whatever the lab needs: dropping to nobody takes it.
+@pytest.mark.root
+@pytest.mark.parametrize("name", [pytest.param(n, marks=lab_marks(n)) for n in ROOT_LABS])
 def test_without_root_it_refuses_in_one_line(name: str) -> None:
     with scratch_dir() as scratch:
         assert_one_line_refusal(Lab(name, scratch).run(as_nobody=True), name)
 
 
-@pytest.mark.parametrize("name", ROOT_LABS)
+@pytest.mark.root
+@pytest.mark.parametrize("name", [pytest.param(n, marks=lab_marks(n)) for n in ROOT_LABS])
 def test_root_without_cap_sys_admin_refuses_in_one_line(name: str) -> None:
     with scratch_dir() as scratch:
         result = Lab(name, scratch).run(*LABS[name].args, wrapper=NO_SYS_ADMIN)

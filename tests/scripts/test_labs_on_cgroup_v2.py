@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import labvm
 import pytest
-from labkit import OUTPUT, normalise
+
+from tests.scripts import labvm
+from tests.scripts.labkit import OUTPUT, normalise
 
 # One boot for the module: about 20 s idle, a minute or two on a loaded machine (TCG).
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.vm]
 
 CGROUP_LIMITS_RULES = [
     (r"lab-cgroup-limits-\d+", "lab-cgroup-limits-<pid>"),

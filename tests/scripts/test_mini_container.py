@@ -6,11 +6,18 @@ import os
 import re
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output, private_mounts
+
+from tests.scripts.labkit import (
+    Lab,
+    assert_one_line_refusal,
+    lab_fixture,
+    page_output,
+    private_mounts,
+)
 
 LAB = "mini_container"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: our PID, the kernel, where our own cgroup sits,
 # and how many commands this busybox build provides.

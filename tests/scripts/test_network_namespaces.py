@@ -8,11 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, assert_one_line_refusal, lab_fixture, page_output
 
 LAB = "network_namespaces"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: namespace inode numbers, the round-trip time.
 RULES = [

@@ -6,11 +6,12 @@ import os
 import re
 
 import pytest
-from labkit import Lab, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "same_kernel"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 # What may differ from the committed run: the host's name, our PID, the kernel.
 RULES = [

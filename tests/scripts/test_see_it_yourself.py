@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import text_of
-from labkit import OUTPUT, REPO
+
+from tests.scripts.labkit import OUTPUT, REPO
+from tests.support import text_of
 
 # The shared strict build (built_site) may happen in this module's first test.
 pytestmark = pytest.mark.timeout(300)
@@ -60,6 +61,7 @@ def run_line(lab: str) -> str:
     return command[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
 def test_lab_page_shows_command_and_verified_output(built_site: Path, lab: str) -> None:
     """The console block is the lab's own run command followed by its verified output file."""
@@ -67,6 +69,7 @@ def test_lab_page_shows_command_and_verified_output(built_site: Path, lab: str) 
     assert expected.rstrip("\n") in [t.rstrip("\n") for t in code_texts(lab_page(built_site, lab))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
 def test_lab_page_shows_the_whole_lab_to_copy(built_site: Path, lab: str) -> None:
     script = (REPO / "scripts" / f"{lab}.py").read_text()
@@ -75,6 +78,7 @@ def test_lab_page_shows_the_whole_lab_to_copy(built_site: Path, lab: str) -> Non
     assert shown.strip() in [t.strip() for t in code_texts(lab_page(built_site, lab))]
 
 
+@pytest.mark.slow
 def test_overview_has_a_description_one_title_and_a_next_step(built_site: Path) -> None:
     source = INDEX.read_text()
     front = re.match(r"---\n(.*?)\n---\n", source, re.DOTALL)
@@ -104,6 +108,7 @@ def test_every_lab_is_in_the_table_and_make_labs() -> None:
     assert sorted(p.stem for p in OUTPUT.glob("*.txt")) == sorted(outputs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab", CGROUP_V2)
 def test_cgroup_lab_pages_show_the_v2_run_first_then_v1(built_site: Path, lab: str) -> None:
     article = lab_page(built_site, lab)
@@ -115,6 +120,7 @@ def test_cgroup_lab_pages_show_the_v2_run_first_then_v1(built_site: Path, lab: s
     assert codes.index(v2) < codes.index(v1)
 
 
+@pytest.mark.slow
 def test_startup_page_shows_the_chart_drawn_from_the_verified_output(built_site: Path) -> None:
     from sitebuild import startup_chart
 

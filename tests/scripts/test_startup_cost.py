@@ -9,9 +9,9 @@ from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_qemu_running, lab_fixture, load, page_output
 
 from sitebuild import guest
+from tests.scripts.labkit import Lab, assert_qemu_running, lab_fixture, load, page_output
 
 LAB = "startup_cost"
 lab = lab_fixture(LAB)
@@ -61,6 +61,8 @@ def docker_answers() -> bool:
         return False
 
 
+@pytest.mark.root
+@pytest.mark.vm
 def test_every_row_is_measured_and_output_matches_page(lab: Lab) -> None:
     """Processes, namespaces, a container and a real VM boot (TCG here: KVM hangs nested)."""
     result = lab.run("--runs", str(RUNS), timeout=280)
@@ -108,6 +110,8 @@ def test_the_labs_pins_are_the_repositorys_lock() -> None:
         assert astuple(deb) == (p.name, p.version, p.sha256, p.size, p.url)
 
 
+@pytest.mark.root
+@pytest.mark.vm
 def test_docker_row_is_measured_when_a_daemon_answers(lab: Lab, tmp_path: Path) -> None:
     """No engine here, so a stand-in `docker` that answers like one drives the measured path."""
     fake = lab.cwd.parent / "bin"
@@ -121,15 +125,21 @@ def test_docker_row_is_measured_when_a_daemon_answers(lab: Lab, tmp_path: Path) 
     assert not any(label in result.stdout for label in VM_ROWS)
 
 
+@pytest.mark.root
+@pytest.mark.vm
 def test_ctrl_c_while_the_vm_boots_leaves_no_qemu_or_file(lab: Lab) -> None:
     lab.interrupt_at("booting", "--runs", str(RUNS))
 
 
+@pytest.mark.root
+@pytest.mark.vm
 def test_sigterm_to_the_lab_alone_stops_its_qemu_too(lab: Lab) -> None:
     """`kill PID` reaches only the lab, not QEMU: the lab must stop QEMU itself."""
     lab.terminate_at("booting", "--runs", str(RUNS), on_pause=assert_qemu_running)
 
 
+@pytest.mark.root
+@pytest.mark.vm
 def test_bad_runs_argument_is_refused_by_name(lab: Lab) -> None:
     result = lab.run("--runs", "many")
     assert result.returncode == 2 and "--runs: 'many' is not a whole number" in result.stderr

@@ -12,9 +12,16 @@ from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, assert_qemu_running, lab_fixture, load, page_output
 
 from sitebuild import guest
+from tests.scripts.labkit import (
+    Lab,
+    assert_one_line_refusal,
+    assert_qemu_running,
+    lab_fixture,
+    load,
+    page_output,
+)
 
 LAB = "vm_own_kernel"
 lab = lab_fixture(LAB)
@@ -45,6 +52,7 @@ def debs_from_setup(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
 
 
+@pytest.mark.vm
 def test_the_vm_runs_its_own_kernel_and_output_matches_page(lab: Lab) -> None:
     result = lab.run(timeout=280)
     assert result.returncode == 0, result.stderr
@@ -74,19 +82,23 @@ def test_the_labs_pins_are_the_repositorys_lock() -> None:
         assert astuple(deb) == (p.name, p.version, p.sha256, p.size, p.url)
 
 
+@pytest.mark.vm
 def test_ctrl_c_while_the_vm_boots_leaves_no_qemu_or_file(lab: Lab) -> None:
     lab.interrupt_at("booting")
 
 
+@pytest.mark.vm
 def test_injected_failure_while_the_vm_boots_leaves_no_qemu_or_file(lab: Lab) -> None:
     lab.fail_at("booting")
 
 
+@pytest.mark.vm
 def test_sigterm_to_the_lab_alone_stops_its_qemu_too(lab: Lab) -> None:
     """`kill PID` reaches only the lab, not QEMU: the lab must stop QEMU itself."""
     lab.terminate_at("booting", on_pause=assert_qemu_running)
 
 
+@pytest.mark.vm
 def test_without_qemu_it_says_what_to_install_in_one_line(lab: Lab) -> None:
     result = lab.run(env={"PATH": str(lab.cwd.parent)})  # a PATH with no qemu on it
     assert_one_line_refusal(result, LAB)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from labkit import Lab, lab_fixture, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, page_output
 
 LAB = "volumes_outlive"
 lab = lab_fixture(LAB)
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.root]
 
 
 def test_only_the_volume_survives_and_output_matches_page(lab: Lab) -> None:

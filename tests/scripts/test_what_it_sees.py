@@ -9,7 +9,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import Lab, assert_one_line_refusal, lab_fixture, load, page_output, private_mounts
+
+from tests.scripts.labkit import (
+    Lab,
+    assert_one_line_refusal,
+    lab_fixture,
+    load,
+    page_output,
+    private_mounts,
+)
 
 LAB = "what_it_sees"
 lab = lab_fixture(LAB)
@@ -38,6 +46,7 @@ def value(out: str, label: str) -> str:
     return re.search(rf"^  {re.escape(label)} +(\S+(?: GiB)?)", out, re.MULTILINE)[1]
 
 
+@pytest.mark.root
 def test_usual_answers_are_the_hosts_limits_are_in_files_and_output_matches_page(
     lab: Lab,
 ) -> None:
@@ -75,6 +84,7 @@ def test_usual_answers_are_the_hosts_limits_are_in_files_and_output_matches_page
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
+@pytest.mark.root
 def test_without_cgroup_controllers_it_refuses_in_one_line(lab: Lab) -> None:
     result = lab.run(wrapper=UNMOUNT_CGROUPS)
     assert_one_line_refusal(result, LAB)

@@ -15,9 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from sitebuild import guest
+from tests.support import REPO
 
 REPO_CACHE = guest.cache_dir()  # setup's cache, read before any test points GUEST_CACHE elsewhere
 

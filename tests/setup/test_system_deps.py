@@ -84,7 +84,11 @@ def run_with_fake_apt(tmp_path: Path, install: str) -> subprocess.CompletedProce
     for tool in ["id", "uname", "grep", "dirname", "chmod"]:
         (bin_dir / tool).symlink_to(Path("/usr/bin") / tool)
     (bin_dir / "apt-get").write_text(FAKE_APT_GET)
-    (bin_dir / "apt-get").chmod(0o755)
+    # Run by a user other than root (make test-fast), the script calls `sudo apt-get`: this
+    # stand-in sudo runs it as that user, so both ways reach the stand-in apt-get.
+    (bin_dir / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
+    for program in ("apt-get", "sudo"):
+        (bin_dir / program).chmod(0o755)
     return subprocess.run(
         ["/bin/bash", str(SCRIPT), "dot"],
         env={"PATH": str(bin_dir), "INSTALL": install, "OS_RELEASE": "/nonexistent"},

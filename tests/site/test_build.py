@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 from sitebuild.project import SITE_NAME, build
+
+pytestmark = pytest.mark.slow  # every test here builds the whole site
 
 
 def test_home_page_has_title_and_links_the_second_page(built_site: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 from sitebuild import figures
@@ -119,6 +120,7 @@ def test_a_long_listing_in_plain_view_shows_plain_text_and_keeps_its_highlightin
     assert "data-highlighted" not in hook.deferred(details(long))
 
 
+@pytest.mark.slow
 def test_built_site_defers_every_closed_details(built_site: Path) -> None:
     deferred: list[str] = []
     for html in sorted(built_site.rglob("*.html")):

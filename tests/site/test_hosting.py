@@ -20,10 +20,10 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import report
 from playwright.sync_api import Browser
 
 from sitebuild.project import SITE_PATH, SITE_URL
+from tests.support import report
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1"}
 NOT_URLS = ("#", "javascript:", "mailto:", "tel:", "data:")
@@ -105,6 +105,7 @@ def hosting_problems(site: Path) -> tuple[list[str], int]:
     return problems, checked
 
 
+@pytest.mark.slow
 def test_every_page_references_assets_relatively_and_stays_inside_the_site(
     built_site: Path,
 ) -> None:
@@ -145,6 +146,7 @@ def test_each_kind_of_bad_url_is_reported_with_page_and_element(tmp_path: Path) 
         assert problem.startswith(f"guide/index.html: {start}"), (problem, start)
 
 
+@pytest.mark.slow
 def test_theme_scripts_find_the_search_index_relative_to_the_page(built_site: Path) -> None:
     # Material's JavaScript builds its URLs (search worker, search index, sitemap for instant
     # navigation) from `base` in the page's __config; an absolute base would pin one host.
@@ -159,6 +161,7 @@ def test_theme_scripts_find_the_search_index_relative_to_the_page(built_site: Pa
                 assert not value.startswith(("/", "http:", "https:")), (page, key, value)
 
 
+@pytest.mark.slow
 def test_stylesheets_load_nothing_from_outside_the_site(built_site: Path) -> None:
     problems = []
     for sheet in sorted(built_site.rglob("*.css")):
@@ -172,6 +175,7 @@ def test_stylesheets_load_nothing_from_outside_the_site(built_site: Path) -> Non
     assert not problems, "stylesheets loading from outside the site:\n" + "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_figures_reference_nothing_outside_themselves(built_site: Path) -> None:
     svgs = sorted((built_site / "figures").glob("*.svg"))
     problems = []
@@ -185,6 +189,7 @@ def test_figures_reference_nothing_outside_themselves(built_site: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_sitemap_lists_only_urls_under_site_url(built_site: Path) -> None:
     namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
     tree = ET.parse(built_site / "sitemap.xml")
@@ -224,6 +229,7 @@ def static_servers(
         server.server_close()
 
 
+@pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", ["sub-path", "root"])
 def test_every_page_loads_completely_from_a_plain_static_server(

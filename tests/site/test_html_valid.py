@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import report
 
 from sitebuild import reasoned_list
 from sitebuild.project import REPO
+from tests.support import report
 
 JAVA = "/usr/bin/java"  # Debian's; vnu-jar's postinstall would fetch a JRE, and we skip it
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

@@ -64,6 +64,7 @@ def test_a_pages_own_stylesheets_come_from_its_front_matter_and_a_bad_entry_name
         hook._page_stylesheets(page({"stylesheets": "lab.css"}), config)
 
 
+@pytest.mark.slow
 def test_a_page_with_its_own_stylesheet_has_it_inline_in_its_head_and_no_other_page_does(
     built_site: Path,
 ) -> None:
@@ -86,6 +87,7 @@ def test_a_page_with_its_own_stylesheet_has_it_inline_in_its_head_and_no_other_p
                 assert css.strip() not in other.read_text(), f"{other} carries {path}"
 
 
+@pytest.mark.slow
 def test_every_built_page_carries_the_small_stylesheets_inline(built_site: Path) -> None:
     listed = config_as_written(REPO)["extra_css"]
     small = {p: (REPO / "docs" / p).read_text().strip() for p in listed}

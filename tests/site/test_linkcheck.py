@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import report
 
 from sitebuild import linkcheck
 from sitebuild.project import REPO
+from tests.support import report
 
 SLOW_S = 3  # the slow page answers after this; the tests' timeout is 1 s
 
@@ -209,6 +209,7 @@ def test_exclude_list_entries_each_have_a_reason_and_bad_ones_name_the_line(
         linkcheck.load_excludes(bad)
 
 
+@pytest.mark.slow
 def test_real_site_external_links_are_listed_and_every_exclude_is_used(built_site: Path) -> None:
     urls = linkcheck.external_urls(built_site)
     assert urls and all(u.startswith(("http://", "https://")) for u in urls)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import report
 
 from sitebuild import linkcheck
 from sitebuild.project import build
+from tests.support import report
 
 
+@pytest.mark.slow
 def test_every_internal_link_and_anchor_resolves(built_site: Path) -> None:
     result = linkcheck.check_internal(built_site)
     assert not result.failures, "broken internal links:\n" + "\n".join(map(str, result.failures))

@@ -96,6 +96,7 @@ def served_copy(project_copy: Path) -> Iterator[tuple[str, Path]]:
         os.killpg(server.pid, 0)
 
 
+@pytest.mark.slow
 def test_serve_answers_with_site_title(served_copy: tuple[str, Path]) -> None:
     base, _ = served_copy
     status, body = get(base)
@@ -104,6 +105,8 @@ def test_serve_answers_with_site_title(served_copy: tuple[str, Path]) -> None:
     assert title is not None and SITE_NAME in title.get_text(), title
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_markdown_edit_reloads_the_open_page(
     served_copy: tuple[str, Path], browser: Browser
 ) -> None:

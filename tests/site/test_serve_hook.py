@@ -16,6 +16,7 @@ from unittest import mock
 import jinja2
 import markdown
 import pymdownx.highlight
+import pytest
 from mkdocs.config import load_config
 from mkdocs.livereload import LiveReloadServer
 
@@ -171,6 +172,7 @@ for _ in range(2):
 """
 
 
+@pytest.mark.slow
 def test_a_rebuild_under_serve_writes_the_same_pages_as_mkdocs_build(
     built_site: Path, tmp_path: Path
 ) -> None:

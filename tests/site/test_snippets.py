@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import report
 from mkdocs.structure.files import File
 
 from sitebuild import reasoned_list
 from sitebuild.project import REPO, build, config
+from tests.support import report
 
 ILLUSTRATIVE = Path(__file__).with_name("illustrative_blocks.yml")
 RULE_FROM_SCRIPTS = "code on the site comes from scripts/ through snippets, or is listed"
@@ -252,6 +252,7 @@ def test_hand_written_blocks_fail_naming_page_and_line(tmp_path: Path) -> None:
     assert sorted(shown.values()) == [[output], [lab]], "a section and a lab's run pass"
 
 
+@pytest.mark.slow
 def test_no_code_reaches_the_site_unchecked(built_site: Path) -> None:
     """Each built page's highlighted blocks are its checked fences plus its figures' Source
     blocks: an indented code block or a block from anywhere else would be counted here."""

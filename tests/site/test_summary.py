@@ -1,6 +1,7 @@
 """One summary at the end of `make test`, with a count from every check.
 
-Runs pytest on a tiny project that uses our conftest.py, so the hook is tested as CI runs it.
+Runs pytest on a tiny project that uses our conftest.py and the modules it imports, as the package
+`tests` the way test modules import them, so the hook is tested as CI runs it.
 """
 
 from __future__ import annotations
@@ -10,18 +11,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SUMMARY_KEYS
-
 from sitebuild.project import REPO
+from tests.support import SUMMARY_KEYS
 
 
 def _run(tmp_path: Path, keys: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "tests").mkdir()
-    shutil.copy2(REPO / "tests" / "conftest.py", tmp_path / "tests" / "conftest.py")
+    for name in ("__init__.py", "conftest.py", "support.py", "markers.py"):
+        shutil.copy2(REPO / "tests" / name, tmp_path / "tests" / name)
     (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     calls = "".join(f"    report({key!r}, {n})\n" for n, key in enumerate(keys, start=1))
     (tmp_path / "tests" / "test_counts.py").write_text(
-        f"from conftest import report\n\n\ndef test_counts():\n{calls}    assert True\n"
+        f"from tests.support import report\n\n\ndef test_counts():\n{calls}    assert True\n"
     )
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
