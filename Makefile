@@ -27,9 +27,9 @@ endif
 # node and zstd: the build boots the "Try it in your browser" VM once under Node.js and compresses
 # its saved state (sitebuild/browser_vm.py); later builds reuse the cached state.
 SYSTEM_TOOLS_BUILD := venv dot node zstd
-# pgrep (procps) and cpio: the lab tests run them, and neither is on every Debian machine.
+# pgrep (procps): the lab tests run it, and it is not on every Debian machine.
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip qemu-system-x86_64 \
-	pgrep cpio
+	pgrep
 
 .PHONY: help setup setup-test serve build test test-fast linkcheck lint format clean lock bench
 
