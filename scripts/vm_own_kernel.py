@@ -134,9 +134,8 @@ def deb_file(deb: Path, wanted: str) -> bytes:
         at += 60 + int(blob[at + 48 : at + 58])
         at += at % 2  # members start at even offsets
     size = int(blob[at + 48 : at + 58])
-    with tarfile.open(
-        fileobj=io.BytesIO(blob[at + 60 : at + 60 + size])
-    ) as tar:
+    body = io.BytesIO(blob[at + 60 : at + 60 + size])
+    with tarfile.open(fileobj=body) as tar:
         member = next(m for m in tar if m.name.startswith(wanted))
         return tar.extractfile(member).read()  # type: ignore[union-attr]
 

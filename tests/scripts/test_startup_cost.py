@@ -59,7 +59,7 @@ def rows(out: str) -> dict[str, tuple[int, float, float, float]]:
 
 
 def test_every_row_is_measured_and_output_matches_page(lab: Lab) -> None:
-    """Processes, namespaces, a container and a real VM boot (TCG here: KVM hangs nested)."""
+    """Processes, namespaces, a container and a real VM boot (TCG here: QEMU aborts on KVM)."""
     result = lab.run("--runs", str(RUNS), timeout=280)
     assert result.returncode == 0, result.stderr
     out = result.stdout
