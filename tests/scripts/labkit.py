@@ -45,6 +45,42 @@ def assert_qemu_running(session: int) -> None:
     assert qemu.stdout.strip(), "QEMU should be running while the lab is paused"
 
 
+# Stand-ins for qemu-system-x86_64, first on PATH, each failing as a real host's KVM did or can:
+# an abort (nested KVM on an AMD EPYC host), an error exit, a guest that never comes up.
+MSR = "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69"
+ASSERTION = (
+    "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: "
+    "Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed."
+)
+DENIED = "qemu-system-x86_64: -accel kvm: failed to initialize kvm: Permission denied"
+ON_KVM = {  # (what it prints on stderr, then what it does)
+    "aborts": (f"{MSR}\n{ASSERTION}", "ulimit -c 0; kill -ABRT $$"),
+    "exits 1": (f"Could not access KVM kernel module: Permission denied\n{DENIED}", "exit 1"),
+    "hangs": ("", "exec sleep 60"),
+}
+WHY = {
+    "aborts": f"KVM failed: QEMU killed by SIGABRT: {ASSERTION}",
+    "exits 1": f"KVM failed: QEMU exit 1: {DENIED}",
+    "hangs": "on KVM the VM did not power off within 1 s",
+}
+
+
+def stand_in_qemu(where: Path, on_kvm: tuple[str, str]) -> dict[str, str]:
+    """A `qemu-system-x86_64` that fails as `on_kvm` says when asked for KVM and runs the real
+    QEMU otherwise; returns the environment that puts it first on PATH."""
+    real = shutil.which("qemu-system-x86_64")
+    assert real, "setup installs qemu-system-x86"
+    where.mkdir(exist_ok=True)
+    stderr, then = on_kvm
+    script = where / "qemu-system-x86_64"
+    script.write_text(
+        f'#!/bin/sh\ncase " $* " in *" kvm "*)\n'
+        f"cat >&2 <<'EOF'\n{stderr}\nEOF\n{then};;\nesac\nexec {real} \"$@\"\n"
+    )
+    script.chmod(0o755)
+    return {"PATH": f"{where}:{os.environ['PATH']}"}
+
+
 def normalise(text: str, rules: Rules) -> str:
     """Apply (regex, replacement) rules line by line (re.MULTILINE) and drop trailing spaces."""
     for pattern, replacement in rules:

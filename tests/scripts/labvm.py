@@ -128,7 +128,7 @@ def _overlay_module() -> bytes:
 
 
 def boot(timeout: float = 600) -> GuestRun:
-    """Boot once under TCG (KVM hangs on this nested host; the labs' numbers are not the
+    """Boot once under TCG (KVM on a nested host may hang or abort; the labs' numbers are not the
     point here), run every lab, power off. QEMU never outlives this call."""
     kernel, initrd = image()
     argv = ["qemu-system-x86_64", "-M", "pc", "-accel", "tcg", "-cpu", "max", "-m", "512"]

@@ -6,6 +6,7 @@ for word, as every other lab that has them. Each lab's own module checks only it
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -54,6 +55,12 @@ ROOT_LABS = [name for name, needs in LABS.items() if needs.root]
 # Every copy must be the same text; a lab needing root must carry the privilege check.
 SHARED = ("checkpoint", "call", "privileged", "refuse")
 NEEDED_BY_ROOT_LABS = ("privileged", "refuse")
+# The two VM labs also share what gets and boots their guest: the pinned Debian packages, the
+# download (mirror, then snapshot archive), unpacking a .deb, writing the initramfs, and the
+# probe that falls back from KVM to TCG. Each must carry every one, word for word.
+VM_LABS = ("startup_cost", "vm_own_kernel")
+VM_SHARED = ("MIRROR", "SNAPSHOT", "KVM_WAIT", "Deb", "KERNEL", "BUSYBOX", "Missing", "get",
+             "deb_file", "cpio", "kvm_or_tcg")  # fmt: skip
 # Root without CAP_SYS_ADMIN, as in a default Docker container.
 NO_SYS_ADMIN = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--"]
 
@@ -122,15 +129,20 @@ def test_root_without_cap_sys_admin_refuses_in_one_line(name: str) -> None:
 
 
 def top_level(name: str) -> tuple[str, dict[str, str]]:
-    """(source, {function name: its source}) of the lab's module-level functions, and
-    its `if __name__ == "__main__":` block under the key "__main__"."""
+    """(source, {name: its source}) of the lab's module-level functions, classes (with their
+    decorators) and constants, and its `if __name__ == "__main__":` block under "__main__"."""
     source = (REPO / "scripts" / f"{name}.py").read_text()
+    lines = source.splitlines()
     found = {}
     for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef):
-            found[node.name] = ast.get_source_segment(source, node)
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        text = "\n".join(lines[first - 1 : node.end_lineno])
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            found[node.name] = text
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = text
         elif isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
-            found["__main__"] = ast.get_source_segment(source, node)
+            found["__main__"] = text
     return source, found
 
 
@@ -142,6 +154,16 @@ def test_copied_helpers_are_word_for_word_the_same(helper: str) -> None:
     canonical, _ = Counter(copies.values()).most_common(1)[0]
     differ = [name for name, text in copies.items() if text != canonical]
     assert not differ, f"{helper} in {differ} differs from the other labs':\n{canonical}"
+
+
+@pytest.mark.parametrize("helper", VM_SHARED)
+def test_vm_labs_carry_the_same_guest_helpers(helper: str) -> None:
+    copies = {name: top_level(name)[1].get(helper) for name in VM_LABS}
+    missing = [name for name, text in copies.items() if text is None]
+    assert not missing, f"{helper} is missing from {missing}: copy it from the other VM lab"
+    first, second = (copies[name].splitlines() for name in VM_LABS)  # type: ignore[union-attr]
+    diff = "\n".join(difflib.unified_diff(first, second, *VM_LABS, lineterm=""))
+    assert not diff, f"{helper} differs between the VM labs; make them the same:\n{diff}"
 
 
 @pytest.mark.parametrize("name", list(LABS))
