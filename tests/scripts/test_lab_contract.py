@@ -39,6 +39,7 @@ LABS = {
     "network_namespaces": Needs("connected"),
     "what_it_sees": Needs("inside", cgroups="lab-what-it-sees-"),
     "vm_own_kernel": Needs("booting", root=False),
+    "user_namespace": Needs("inside", root=False),
 }
 ROOT_LABS = [name for name, needs in LABS.items() if needs.root]
 # Shared helpers, copied into each lab that needs one so a reader can copy one file alone.
