@@ -193,8 +193,8 @@ def show(facts: dict, outside: dict) -> None:
     print(f"  /proc/self/uid_map   {uid_map:<22} <- 0 here is {outer} outside")
     caps = f"{facts['caps']} (CapEff)"
     print(f"  capabilities         {caps:<22} <- all, in this namespace")
-    print(f"  a file it made       owner {facts['owner_inside']} here, ", end="")
-    print(f"owner {outside['owner']} from outside")
+    owners = f"owner {facts['owner_inside']} here, {outside['owner']} outside"
+    print(f"  a file it made       {owners}")
     print()
     print("What this root may do, in namespaces its user namespace owns:")
     print(f"  sethostname in a new UTS namespace   ok, {facts['hostname']}")

@@ -27,7 +27,7 @@ RULES = [
 def check_claims(stdout: str, uid: int) -> None:
     assert re.search(r"^  id +uid=0 gid=0 +<- root, here$", stdout, re.MULTILINE)
     assert re.search(rf"^  /proc/self/uid_map   0 {uid} 1 ", stdout, re.MULTILINE)
-    assert f"  a file it made       owner 0 here, owner {uid} from outside\n" in stdout
+    assert f"  a file it made       owner 0 here, {uid} outside\n" in stdout
     assert "  sethostname in the host's UTS ns     EPERM\n" in stdout
     assert "  open /etc/shadow                     EACCES\n" in stdout
     assert f"    (the host's hostname is still {socket.gethostname()})\n" in stdout
@@ -56,7 +56,7 @@ def test_as_root_it_becomes_nobody_first(lab: Lab) -> None:
 def test_with_user_namespaces_off_it_says_which_setting_in_one_line(lab: Lab) -> None:
     """For real: user.max_user_namespaces is per user namespace, so the lab runs as root in a
     user namespace of its own where the setting is 0, and the host keeps its own."""
-    setup = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" \"$@\""
+    setup = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$@"'
     wrapper = ["unshare", "--user", "--map-root-user", "--", "sh", "-c", setup]
     result = lab.run(wrapper=wrapper)
     assert_one_line_refusal(result, LAB)
@@ -94,4 +94,3 @@ def test_the_page_tells_readers_to_run_it_without_sudo() -> None:
     page = (REPO / "docs" / "labs" / "user-namespace.md").read_text()
     assert "$ python3 scripts/user_namespace.py\n" in page
     assert "sudo python3 scripts/user_namespace.py" not in page
-
