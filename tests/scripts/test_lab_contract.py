@@ -40,6 +40,7 @@ LABS = {
     "what_it_sees": Needs("inside", cgroups="lab-what-it-sees-"),
     "vm_own_kernel": Needs("booting", root=False),
     "user_namespace": Needs("inside", root=False),
+    "capabilities": Needs("dropped"),
 }
 ROOT_LABS = [name for name, needs in LABS.items() if needs.root]
 # Shared helpers, copied into each lab that needs one so a reader can copy one file alone.
