@@ -38,6 +38,8 @@ LABS = {
     "volumes_outlive": "",
     "immutable_layers": "",
     "user_namespace": "",
+    "capabilities": "",
+    "seccomp_filter": "",
     # No HTTPS in the guest (no libssl): busybox-static comes from a cache in the initramfs.
     "startup_cost": "--runs 5 --skip-vm",
 }
