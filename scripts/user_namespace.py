@@ -8,9 +8,10 @@ hostname and mount a file system in namespaces it owns itself, and nothing
 the host owns: not the host's hostname, not /etc/shadow, not the kernel's
 modules. Rootless Podman and Docker start their containers this way.
 
-Run it, as yourself: python3 scripts/user_namespace.py
-(Linux, Python 3.11+, standard library only. Run as root, it first becomes
-nobody, UID 65534: root's own UID mapped inside would still be root outside.)
+Run it: python3 scripts/user_namespace.py
+(as yourself: no sudo. Linux, Python 3.11+, standard library only. Run as
+root, it first becomes nobody, UID 65534: root's own UID mapped inside would
+still be root outside.)
 """
 
 from __future__ import annotations
