@@ -116,7 +116,7 @@ def keep_only(keep: set[int]) -> None:
     and inheritable sets. Our UID stays 0 throughout."""
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     for cap in range(last + 1):
-        if cap not in keep:  # needs CAP_SETPCAP, so drop it last of all
+        if cap not in keep:  # needs CAP_SETPCAP: both sets here keep it
             call("prctl", PR_CAPBSET_DROP, cap, 0, 0, 0)
     mask = sum(1 << cap for cap in keep)
     data = (CapData * 2)()  # 64 bits of each set, as two 32-bit halves
