@@ -269,11 +269,10 @@ def main() -> int:
     ):
         print("FAILED: the filter did not decide as expected.")
         return 1
-    print("Same process, same root, same capabilities: the filter answered")
-    print(
-        "EPERM before the kernel looked at the call. Docker's default profile"
-    )
-    print("does the same for every container, with a much longer list.")
+    print("Same root, same capabilities: the filter answered EPERM before the")
+    print("kernel looked at the call. Docker's default profile filters every")
+    print("container the other way round: it names the calls it allows and")
+    print("answers EPERM to all the rest.")
     return 0
 
 
