@@ -63,9 +63,9 @@ setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.
 guest-lock: setup
 	$(PY) -m sitebuild.guest --refresh
 
-# Node tools from npm are test tools only (HTML checker, axe, Lighthouse). The site's build runs
-# Node itself (to save the browser VM's state) but installs nothing from npm: v86 is fetched and
-# verified from sitebuild/browser_vm.lock.toml.
+# Node tools from npm are test tools only (HTML checker, axe, Lighthouse, ESLint). The site's build
+# runs Node itself (to save the browser VM's state) but installs nothing from npm: v86 is fetched
+# and verified from sitebuild/browser_vm.lock.toml.
 # --ignore-scripts: vnu-jar's postinstall would try to download a Java runtime; we use Debian's.
 node_modules/.installed: package-lock.json
 	@sitebuild/system_deps.sh node npm
@@ -117,9 +117,11 @@ test-fast:
 linkcheck: setup $(VENV)/.installed-test
 	@$(PY) -m sitebuild.linkcheck
 
-lint: setup $(VENV)/.installed-test
+# ESLint (pinned in package.json) for the JavaScript: the page's scripts and the Node ones.
+lint: setup $(VENV)/.installed-test node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node_modules/.bin/eslint --max-warnings 0 .
 
 format: setup $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .

@@ -6,6 +6,8 @@
   "use strict";
   const PROMPT = "vm# ";
   const MAX_SCREEN = 200000; // characters kept on screen: the oldest scroll away
+  // A restored shell answers Enter in about a second; a slow phone gets a generous minute.
+  const RESUME_LIMIT_S = 60;
 
   function setup(root) {
     if (root.dataset.ready) return;
@@ -21,7 +23,16 @@
     const timesOut = document.querySelector(".vmlab-times");
     const decoder = new TextDecoder();
     let emulator = null;
-    let text = ""; // everything the serial port printed since boot, cleaned
+    let booting = null;
+    // What the serial port printed since boot, cleaned. Positions in it are counted from boot
+    // and never move: `tape` holds the latest characters and `dropped` counts those dropped
+    // before it (when it grows past MAX_SCREEN), so a command waiting for its output keeps its
+    // place. A clear-screen sequence only moves `screenFrom`, where the screen starts.
+    let tape = "";
+    let dropped = 0;
+    let screenFrom = 0;
+    const end = () => dropped + tape.length;
+    const slice = (from, to) => tape.slice(Math.max(from - dropped, 0), to - dropped);
     let queue = Promise.resolve();
     let pendingAnnounce = "";
     let announceTimer = 0;
@@ -50,23 +61,32 @@
     function onChar(ch) {
       if (esc) {
         esc += ch;
-        if (/^\x1b(\[[0-9;?]*[ -\/]*[@-~]|[^[])$/.test(esc)) {
-          if (esc === "\x1b[J" || esc === "\x1b[2J") text = "";
+        // eslint-disable-next-line no-control-regex -- a terminal's escape sequences start with ESC
+        if (/^\x1b(\[[0-9;?]*[ -/]*[@-~]|[^[])$/.test(esc)) {
+          if (esc === "\x1b[J" || esc === "\x1b[2J") screenFrom = end();
           esc = "";
         }
         return;
       }
       if (ch === "\x1b") esc = ch;
-      else if (ch === "\b") text = text.slice(0, -1);
-      else if (ch !== "\r") {
-        text += ch;
+      else if (ch === "\b") {
+        tape = tape.slice(0, -1);
+        screenFrom = Math.min(screenFrom, end());
+        for (const w of waiters) w.rewind();
+      } else if (ch !== "\r") {
+        tape += ch;
         fresh += ch;
       }
     }
 
     function onBytes(bytes) {
       for (const ch of decoder.decode(bytes, { stream: true })) onChar(ch);
-      if (text.length > MAX_SCREEN) text = text.slice(-MAX_SCREEN);
+      // Drop a quarter at a time, not a character per byte once full.
+      if (tape.length > MAX_SCREEN * 1.25) {
+        const cut = tape.length - MAX_SCREEN;
+        tape = tape.slice(cut);
+        dropped += cut;
+      }
       for (const w of [...waiters]) w.check();
       if (scheduled) return;
       scheduled = true;
@@ -75,22 +95,29 @@
         announce(fresh);
         fresh = "";
         const atEnd = screen.scrollTop + screen.clientHeight >= screen.scrollHeight - 40;
-        screen.textContent = text;
+        screen.textContent = slice(Math.max(screenFrom, end() - MAX_SCREEN), end());
         if (atEnd) screen.scrollTop = screen.scrollHeight;
       });
     }
 
     const waiters = [];
-    // Resolves with the index just after `needle` once it appears at or after index `from`.
+    // Resolves with the position just after `needle` once it appears at or after position
+    // `from`. Each check searches only from where the last one left off: a long output would
+    // otherwise be searched again from its start at every byte.
     function waitFor(needle, from) {
       return new Promise((resolve) => {
+        let next = from;
         const w = {
           check() {
-            const i = text.indexOf(needle, from);
+            const i = tape.indexOf(needle, Math.max(next - dropped, 0));
             if (i >= 0) {
               waiters.splice(waiters.indexOf(w), 1);
-              resolve(i + needle.length);
-            }
+              resolve(dropped + i + needle.length);
+            } else next = Math.max(next, end() - needle.length + 1);
+          },
+          // A backspace took a character back: the needle may now end where it was.
+          rewind() {
+            next = Math.max(from, Math.min(next, end() - needle.length + 1));
           },
         };
         waiters.push(w);
@@ -98,9 +125,28 @@
       });
     }
 
-    async function download(name, done, total) {
-      const response = await fetch(new URL(name, base));
+    // Rejects after `seconds` with `message`; `stop()` cancels it.
+    function deadline(seconds, message) {
+      let timer = 0;
+      const expired = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), seconds * 1000);
+      });
+      return { expired, stop: () => clearTimeout(timer) };
+    }
+
+    async function fetchOk(name) {
+      let response;
+      try {
+        response = await fetch(new URL(name, base));
+      } catch (e) {
+        throw new Error(`${name}: no answer from the server (${e.message})`);
+      }
       if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+      return response;
+    }
+
+    async function download(name, done, total) {
+      const response = await fetchOk(name);
       const reader = response.body.getReader();
       const parts = [];
       let got = 0;
@@ -142,25 +188,60 @@
       return "";
     }
 
-    async function boot({ fromState = true } = {}) {
-      if (emulator) return times;
-      const problem = unsupported();
-      if (problem) {
-        say(problem);
-        throw new Error(problem);
+    async function readManifest(names) {
+      const response = await fetchOk("manifest.json");
+      let manifest;
+      try {
+        manifest = await response.json();
+      } catch {
+        throw new Error("manifest.json is not valid JSON");
       }
-      root.querySelectorAll(".vmlab-start").forEach((b) => (b.disabled = true));
-      const manifest = await (await fetch(new URL("manifest.json", base))).json();
+      for (const name of names)
+        if (!Number.isFinite(manifest.files?.[name])) throw new Error(`manifest.json gives no size for ${name}`);
+      return manifest;
+    }
+
+    // One start at a time; after a failure the reader may start again.
+    function boot(options) {
+      booting ??= start(options).catch((e) => {
+        booting = null;
+        throw e;
+      });
+      return booting;
+    }
+
+    async function start({ fromState = true } = {}) {
+      const starts = root.querySelectorAll(".vmlab-start");
+      starts.forEach((b) => (b.disabled = true));
+      try {
+        return await startVM(fromState);
+      } catch (e) {
+        // Leave nothing half-started: no emulator, no progress bar, both buttons usable.
+        if (emulator) emulator.destroy().catch(() => {});
+        emulator = null;
+        waiters.length = 0;
+        bar.hidden = true;
+        starts.forEach((b) => (b.disabled = false));
+        say(`Could not start the VM (${e.message}). Nothing is running now; press a Start button to try again.`);
+        throw e;
+      }
+    }
+
+    async function startVM(fromState) {
+      const problem = unsupported();
+      if (problem) throw new Error(problem);
       const names = fromState ? ["libv86.js", "v86.wasm", "state.bin.zst"] : ["libv86.js", "v86.wasm", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz"];
+      const manifest = await readManifest(names);
       const total = names.reduce((n, f) => n + manifest.files[f], 0);
       bar.max = total;
+      bar.value = 0;
       bar.hidden = false;
       const started = performance.now();
       const data = {};
       let done = 0;
       for (const name of names) {
-        if (name === "libv86.js") await loadScript(new URL(name, base));
-        else data[name] = await download(name, done, total);
+        if (name !== "libv86.js") data[name] = await download(name, done, total);
+        else if (!window.V86) await loadScript(new URL(name, base));
         done += manifest.files[name];
       }
       times.bytes = total;
@@ -187,23 +268,34 @@
         });
       emulator = new window.V86(options);
       emulator.add_listener("serial0-output-byte", (b) => onBytes(new Uint8Array([b])));
-      await new Promise((r) => emulator.add_listener("emulator-ready", r));
-      // A restored shell is already waiting at its prompt: press Enter until it answers.
-      const prompt = waitFor(PROMPT, text.length);
-      let poke = 0;
+      const prompt = waitFor(PROMPT, end());
       if (fromState) {
-        const enter = () => emulator.serial0_send("\n");
-        enter();
-        poke = setInterval(enter, 1000);
-      }
-      await prompt;
-      clearInterval(poke);
+        // A restored shell is already waiting at its prompt: press Enter until it answers, for
+        // a while. A state this emulator cannot restore never answers at all.
+        const limit = deadline(RESUME_LIMIT_S, `the restored VM did not answer within ${RESUME_LIMIT_S} s; Boot from scratch does not need it`);
+        const vm = emulator;
+        const enter = () => vm.serial0_send("\n");
+        let poke = 0;
+        let waiting = true;
+        vm.add_listener("emulator-ready", () => {
+          if (!waiting) return;
+          enter();
+          poke = setInterval(enter, 1000);
+        });
+        try {
+          await Promise.race([prompt, limit.expired]);
+        } finally {
+          waiting = false;
+          clearInterval(poke);
+          limit.stop();
+        }
+      } else await prompt;
       times.mode = fromState ? "resume" : "cold boot";
       times.boot_s = (performance.now() - t0) / 1000;
       bar.hidden = true;
       say(`VM ready: ${fromState ? "resumed" : "booted from scratch"} in ${times.boot_s.toFixed(1)} s after a ${mb(total)} download.`);
       form.hidden = false;
-      document.querySelectorAll(".vmlab-step").forEach((b) => (b.disabled = false));
+      document.querySelectorAll(".vmlab-step[data-command]").forEach((b) => (b.disabled = false));
       showTimes();
       return times;
     }
@@ -221,15 +313,15 @@
     function run(command) {
       const result = queue.then(async () => {
         if (!emulator) throw new Error("start the VM first");
-        const from = text.length;
+        const from = end();
         const t0 = performance.now();
         const line = command.replace(/\n/g, " ");
         emulator.serial0_send(line + "\n");
         // The shell echoes the command line; its output starts after that.
         const afterEcho = await waitFor(line + "\n", from);
-        const end = await waitFor("\n" + PROMPT, afterEcho - 1);
+        const stop = await waitFor("\n" + PROMPT, afterEcho - 1);
         const seconds = (performance.now() - t0) / 1000;
-        return { output: text.slice(afterEcho, end - PROMPT.length - 1), seconds };
+        return { output: slice(afterEcho, stop - PROMPT.length - 1), seconds };
       });
       queue = result.catch(() => {});
       return result;
@@ -237,7 +329,8 @@
 
     root.querySelectorAll(".vmlab-start").forEach((b) =>
       b.addEventListener("click", () =>
-        boot({ fromState: b.dataset.fromState !== "false" }).catch((e) => say(`Could not start the VM: ${e.message}`)),
+        // start() has said what went wrong.
+        boot({ fromState: b.dataset.fromState !== "false" }).catch(() => {}),
       ),
     );
     form.addEventListener("submit", (e) => {
@@ -247,6 +340,12 @@
       run(command);
     });
     $(".vmlab-interrupt").addEventListener("click", () => emulator && emulator.serial0_send("\x03"));
+    // A step's command is written once, in the <code> beside its button; the button types that.
+    document.querySelectorAll(".vmlab-step").forEach((b) => {
+      const code = b.closest("p")?.querySelector("code");
+      if (code) b.dataset.command = code.textContent;
+      else console.error(`vmlab.js: step "${b.dataset.step}" has no <code> beside its button; it stays disabled`);
+    });
     document.querySelectorAll(".vmlab-step").forEach((b) =>
       b.addEventListener("click", async () => {
         const command = b.dataset.command;
@@ -264,7 +363,8 @@
           times.container_s = r.seconds;
           showTimes();
         }
-        input.focus();
+        // Focus stays on the button: the reader stays by the output, and Tab goes on to the
+        // next step (moving focus to the input would scroll the page up to it).
       }),
     );
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 MINUTE = 60_000
@@ -31,10 +31,23 @@ def page(browser: Browser, site_url: str) -> Iterator[Page]:
     context.close()
 
 
+def run(page: Page, command: str, seconds: int = 120) -> str:
+    """Type `command` at the VM's shell; its output. Fails if no prompt follows in `seconds`."""
+    return page.evaluate(
+        """([command, seconds]) => Promise.race([
+            window.vmLab.run(command),
+            new Promise((_, fail) => setTimeout(() => fail(
+                new Error(`no prompt ${seconds} s after typing ${command}`)), seconds * 1000)),
+        ])""",
+        [command, seconds],
+    )
+
+
 def step(page: Page, name: str) -> str:
+    # The page's script reads each step's command from the <code> beside its button.
     command = page.get_attribute(f'button[data-step="{name}"]', "data-command")
     assert command, f"no step {name!r} on the page"
-    return page.evaluate("c => window.vmLab.run(c)", command)
+    return run(page, command)
 
 
 @pytest.mark.timeout(600)
@@ -44,6 +57,10 @@ def test_resume_then_build_a_container_step_by_step(page: Page) -> None:
 
     vm = step(page, "vm")
     assert "6.1.0-" in vm and "BIOS-provided physical RAM map" in vm
+
+    # BusyBox's clear empties the screen; the page still finds every later command's output.
+    assert run(page, "clear") == ""
+    expect(page.locator(".vmlab-screen")).to_have_text("vm# ")
 
     pid = step(page, "pid")
     assert "my PID is 1" in pid
@@ -82,3 +99,19 @@ def test_cold_boot_from_firmware(page: Page) -> None:
     assert "Linux version 6.1.0-" in boot_log and "Run /init as init process" in boot_log
     assert "uname" not in boot_log
     assert step(page, "vm").splitlines()[0].startswith("6.1.0-")
+
+
+@pytest.mark.timeout(300)
+def test_a_state_the_emulator_cannot_restore_ends_with_a_message(page: Page) -> None:
+    # The real emulator, given bytes that are no saved state, never gets to "ready".
+    size = len(page.request.get(page.url + "../vm/state.bin.zst").body())
+    page.route("**/vm/state.bin.zst", lambda route: route.fulfill(body=bytes(size)))
+    page.clock.install()
+    page.get_by_role("button", name="Start the VM", exact=True).click()
+    status = page.locator(".vmlab-status")
+    expect(status).to_contain_text("Restoring", timeout=MINUTE)
+    page.clock.run_for(61_000)
+    expect(status).to_contain_text("did not answer within 60 s")
+    for button in page.locator(".vmlab-start").all():
+        expect(button).to_be_enabled()
+    expect(page.locator(".vmlab-progress")).to_be_hidden()

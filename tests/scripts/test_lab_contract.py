@@ -49,6 +49,9 @@ LABS = {
     "network_namespaces": Needs("connected"),
     "what_it_sees": Needs("inside", cgroups="lab-what-it-sees-"),
     "vm_own_kernel": Needs("booting", root=False),
+    "user_namespace": Needs("inside", root=False),
+    "capabilities": Needs("dropped"),
+    "seccomp_filter": Needs("filtered"),
 }
 ROOT_LABS = [name for name, needs in LABS.items() if needs.root]
 # Shared helpers, copied into each lab that needs one so a reader can copy one file alone.

@@ -68,3 +68,12 @@ def test_mini_container_on_v2_shows_its_one_cgroup_and_matches_page(
     expected = (OUTPUT / "mini_container_v2.txt").read_text()
     rules = MINI_CONTAINER_RULES
     assert normalise(out, rules) == normalise(expected, rules), "re-record: labvm.py --record"
+
+
+def test_user_namespace_root_cannot_load_a_module_on_debians_kernel(
+    guest: labvm.GuestRun,
+) -> None:
+    """The reference machine's kernel has no modules (ENOSYS); Debian's refuses with EPERM."""
+    out = guest.labs["user_namespace"].stdout
+    assert "  load a kernel module (init_module)   EPERM\n" in out
+    assert "  open /etc/shadow                     EACCES\n" in out

@@ -27,6 +27,9 @@ LABS = [
     "immutable_layers",
     "vm_own_kernel",
     "startup_cost",
+    "user_namespace",
+    "capabilities",
+    "seccomp_filter",
 ]
 # Labs whose pages show a cgroup v2 run (recorded in the VM of test_labs_on_cgroup_v2.py) first.
 CGROUP_V2 = ["cgroup_limits", "mini_container"]
