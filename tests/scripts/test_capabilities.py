@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from labkit import Lab, lab_fixture, load, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, load, page_output
 
 LAB = "capabilities"
 lab = lab_fixture(LAB)
@@ -27,6 +28,7 @@ def steps(stdout: str) -> list[str]:
     return stdout.split("\n\n")[:3]
 
 
+@pytest.mark.root
 def test_root_without_capabilities_is_refused_and_output_matches_page(lab: Lab) -> None:
     result = lab.run()
     assert result.returncode == 0, result.stderr

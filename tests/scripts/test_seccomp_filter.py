@@ -7,7 +7,8 @@ import re
 import signal
 
 import pytest
-from labkit import Lab, lab_fixture, load, page_output
+
+from tests.scripts.labkit import Lab, lab_fixture, load, page_output
 
 LAB = "seccomp_filter"
 lab = lab_fixture(LAB)
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.timeout(120)
 REFUSED = ("unshare(CLONE_NEWUTS)", "setns(its own UTS ns)", "mount a tmpfs", "keyctl(its keyring)")
 
 
+@pytest.mark.root
 def test_the_filter_refuses_what_root_could_do_and_output_matches_page(lab: Lab) -> None:
     result = lab.run()
     assert result.returncode == 0, result.stderr

@@ -10,7 +10,8 @@ import re
 import socket
 
 import pytest
-from labkit import REPO, Lab, assert_one_line_refusal, lab_fixture, load, page_output
+
+from tests.scripts.labkit import REPO, Lab, assert_one_line_refusal, lab_fixture, load, page_output
 
 LAB = "user_namespace"
 lab = lab_fixture(LAB)
@@ -34,6 +35,7 @@ def check_claims(stdout: str, uid: int) -> None:
     assert "    (outside, that directory holds: nothing)\n" in stdout
 
 
+@pytest.mark.root
 def test_unprivileged_it_is_root_inside_and_nobody_outside(lab: Lab) -> None:
     before = socket.gethostname()
     result = lab.run(as_nobody=True)
@@ -45,6 +47,7 @@ def test_unprivileged_it_is_root_inside_and_nobody_outside(lab: Lab) -> None:
     assert shown == expected, "the page shows other output: see labkit.page_output"
 
 
+@pytest.mark.root
 def test_as_root_it_becomes_nobody_first(lab: Lab) -> None:
     result = lab.run()
     assert result.returncode == 0, result.stderr
@@ -53,6 +56,7 @@ def test_as_root_it_becomes_nobody_first(lab: Lab) -> None:
     check_claims(rest, 65534)
 
 
+@pytest.mark.root
 def test_with_user_namespaces_off_it_says_which_setting_in_one_line(lab: Lab) -> None:
     """For real: user.max_user_namespaces is per user namespace, so the lab runs as root in a
     user namespace of its own where the setting is 0, and the host keeps its own."""
