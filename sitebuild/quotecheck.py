@@ -87,12 +87,14 @@ class Report:
     sources: int = 0
     missing: list[Quote] = field(default_factory=list)
     unreadable: list[tuple[Quote, str]] = field(default_factory=list)
-    stale: list[tuple[str, date]] = field(default_factory=list)
-    undated: list[str] = field(default_factory=list)  # pages with footnotes but no date shown
+    stale: list[tuple[str, date | None]] = field(default_factory=list)  # None: shows no date
 
     @property
     def problems(self) -> int:
-        return len(self.missing) + len(self.unreadable) + len(self.stale)
+        """What fails the check. A source it could not read (a PDF, a site that turns robots
+        away) is listed but fails nothing: it would hold the weekly issue open for good, and
+        a source that went away is the link check's failure already."""
+        return len(self.missing) + len(self.stale)
 
 
 # --------------------------------------------------------------------------- the site
@@ -307,9 +309,7 @@ def check_dates(site_dir: Path, today: date, report: Report) -> None:
     """Pages whose claims were last checked more than STALE_MONTHS before `today`."""
     limit = months_before(today, STALE_MONTHS)
     for page, day in checked_dates(site_dir).items():
-        if day is None:
-            report.undated.append(page)
-        elif day < limit:
+        if day is None or day < limit:
             report.stale.append((page, day))
 
 
@@ -324,6 +324,8 @@ def lines(report: Report) -> list[str]:
     ]
     out += [
         f"{page}: claims last checked {day.isoformat()}, over {STALE_MONTHS} months ago"
+        if day
+        else f"{page}: shows no date its claims were checked"
         for page, day in report.stale
     ]
     return out
@@ -365,7 +367,7 @@ def markdown_section(report: Report, skipped: bool = False) -> str:
     out.append(f"\n## Pages not checked for {STALE_MONTHS} months")
     if report.stale:
         out.append("\nCheck their claims against their sources, then update `checked:`.\n")
-        out += [f"- `{page}`: last checked {day.isoformat()}" for page, day in report.stale]
+        out += [f"- `{page}`: last checked {day or 'never'}" for page, day in report.stale]
     else:
         out.append("\nNone.")
     return "\n".join(out) + "\n"

@@ -170,6 +170,7 @@ def test_each_verdict_against_a_local_server(sources: Sources, tmp_path: Path) -
     assert set(unreadable) == {"paper", "gone"}
     assert "application/pdf" in unreadable["paper"] and "HTTP 404" in unreadable["gone"]
     assert report.quotes == 6 and report.sources == 5
+    assert report.problems == 1, "an unreadable source is listed, but only lost words fail"
     assert sources.asked.count("/holds") == 1, "a source is fetched once for all its quotes"
     assert "/google/gvisor/master/README.md" in sources.asked, "GitHub's raw file, not its page"
     assert "/other" not in " ".join(sources.asked), "a link without a quote is not fetched"
