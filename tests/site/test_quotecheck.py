@@ -230,3 +230,45 @@ def test_every_page_with_footnotes_shows_its_checked_date_and_its_quotes_parse(
         assert quote.page.startswith("docs/") and quote.page.endswith(".md"), quote
         assert quote.url.startswith("https://"), quote
         assert len(quote.words.split()) <= 30, f"{quote}: quote the few words that carry the fact"
+
+
+def test_make_linkcheck_writes_links_quotes_and_dates_into_one_report(
+    sources: Sources, tmp_path: Path
+) -> None:
+    """What the weekly job runs: one build, links and quotes checked, one Markdown report."""
+    b = sources.base
+    notes = (
+        f'<li id="fn:seccomp"><p>Docs, <a href="{b}/holds">page</a>: "disables around 44 system '
+        'calls".</p></li>'
+        f'<li id="fn:moved"><p>Docs, <a href="{b}/moved">page</a>: "disables around 44 system '
+        'calls".</p></li>'
+        f'<li id="fn:gone"><p>Gone, <a href="{b}/gone">page</a>.</p></li>'
+    )
+    built = tmp_path / "site"
+    (built / "labs" / "x").mkdir(parents=True)
+    (built / "labs" / "x" / "index.html").write_text(page(notes, checked="2026-01-02"))
+    (built / "index.html").write_text("<!doctype html><title>home</title>")
+    excludes = tmp_path / "exclude.yml"
+    excludes.write_text("- pattern: ^https://github\\.com/o/r/edit/\n  reason: test\n")
+    report = tmp_path / "weekly-report.md"
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "sitebuild.linkcheck", "--site-dir", str(built)),
+            *("--exclude-file", str(excludes), "--cache-dir", str(tmp_path / "cache")),
+            *("--timeout", "5", "--retries", "0", "--report", str(report)),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    text = report.read_text()
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections == ["## External links", "## Quoted words", "## Pages not checked for 6 months"]
+    assert f"| `labs/x/index.html` | <{b}/gone> |" in text, text
+    assert f"| `docs/labs/x.md` | `[^moved]` | <{b}/moved> | disables around 44 system calls |" in (
+        text
+    )
+    assert "[^seccomp]" not in text, "a quote still in its source is not reported"
+    assert "- `docs/labs/x.md`: last checked 2026-01-02" in text
