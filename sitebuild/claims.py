@@ -29,10 +29,10 @@ TABLE = REPO / "claims" / "claims.yml"
 DOCS = REPO / "docs"
 REQUIRED = ("page", "footnote", "claim", "source", "verdict", "checked")
 OPTIONAL = ("quote", "note")
-VERDICTS = {
+VERDICTS = {  # the words of the fact-check passes' own claim tables
     "holds": "the source says it, for the runtime and platform the page names",
-    "corrected": "the page said something else; it now says what the source does",
-    "narrowed": "the page was more certain or more general than the source; now it is not",
+    "fixed": "the page said something else; it now says what the source does",
+    "softened": "the page was more certain or more general than the source; now it is not",
 }
 DEFINITION = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]*(.*(?:\n(?:[ \t]+.*|[ \t]*$))*)", re.MULTILINE)
 QUOTED = re.compile(r'"([^"]{2,}?)"')
