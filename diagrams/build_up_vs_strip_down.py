@@ -43,7 +43,7 @@ def draw() -> None:
         base = box("Base layer\n(distribution files, no kernel)", Fill.BLUE, 2.6, 0.7)
         runtime = box("Runtime layer (Python)", Fill.YELLOW, 2.6, 0.5)
         app = box("App layer (your code)", Fill.GREEN, 2.6, 0.5)
-        empty >> Edge(label="FROM debian:bookworm-slim", **STEP) >> base
+        empty >> Edge(label="FROM debian:trixie-slim", **STEP) >> base
         base >> Edge(label="RUN apt-get install python3", **STEP) >> runtime
         runtime >> Edge(label="COPY app.py", **STEP) >> app
     with Cluster("VM image: stripped down", graph_attr=PANEL):

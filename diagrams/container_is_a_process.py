@@ -27,7 +27,9 @@ DESCRIPTION = (
     "be restarted or upgraded while containers keep running. The shim started nginx (through "
     "runc, which exited) with host PID 4242; inside the container that process is PID 1. nginx "
     "starts a worker. The nginx processes are the container: they share their own PID, mount, "
-    "network, UTS and IPC namespaces, and one cgroup that sets their memory and CPU limits. All "
+    "network, UTS and IPC namespaces (and, on a cgroup v2 host, where Docker and Podman give "
+    "each container one by default, a cgroup namespace), and one cgroup that sets their memory "
+    "and CPU limits. All "
     "of them, inside the container or not, run on the one host kernel."
 )
 DIRECTION = "TB"  # a process tree, parents above children
@@ -73,7 +75,7 @@ def draw() -> None:
             nginx = process("nginx\nhost PID 4242\n(PID 1 inside)", Fill.GREEN)
             worker = process("nginx worker\nhost PID 4257\n(PID 7 inside)", Fill.GREEN)
         shim >> Edge(**ARROW) >> nginx >> Edge(**ARROW) >> worker
-        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc", Tint.BLUE)
+        namespaces = note("Namespaces:\npid, mnt, net, uts, ipc\n(+ cgroup on v2)", Tint.BLUE)
         cgroup = note("cgroup:\nmemory.max, cpu.max", Tint.AMBER)
         # ltail: the lines start at the container's border, as both apply to all its processes.
         worker >> Edge(ltail=container.name, **ATTACH) >> [namespaces, cgroup]

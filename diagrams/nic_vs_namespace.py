@@ -7,8 +7,9 @@ from sitebuild.figure_kit import ARROW, INNER, PANEL, STEP, Fill, box
 TITLE = "A VM's virtual NIC beside a container's network namespace"
 ALT = (
     "Two paths from an application to the host's network card. Virtual machine: the guest "
-    "kernel's own network stack drives a virtio-net card that QEMU and KVM emulate; QEMU "
-    "passes the frames to a tap device in the host kernel, which a bridge joins to the host "
+    "kernel's own network stack drives a virtio-net card that QEMU emulates (or the host "
+    "kernel's vhost-net driver; KVM emulates no card), and the frames reach a tap device in "
+    "the host kernel, which a bridge joins to the host "
     "NIC. Container: the application's eth0 is one end of a veth pair inside a network "
     "namespace of the host kernel; the other end sits on the docker0 bridge, and NAT rules "
     "rewrite published ports and outgoing traffic on their way through the host NIC."
@@ -19,7 +20,8 @@ CAPTION = (
 )
 DESCRIPTION = (
     "Left, a virtual machine, from the top down: an app; the guest kernel with its own TCP/IP "
-    "stack and a virtio-net driver; a virtio-net network card emulated by QEMU with KVM; a tap "
+    "stack and a virtio-net driver; a virtio-net network card emulated by QEMU in user space, "
+    "or served by vhost-net in the host kernel (KVM runs the vCPUs but emulates no card); a tap "
     "device tap0 in the host kernel; a bridge br0; the host's physical NIC. Right, a container, "
     "from the top down: an app; inside the container's network namespace, eth0 with address "
     "172.17.0.2, one end of a veth pair; on the host, the other end of the pair, vethXXXX; "
@@ -40,7 +42,7 @@ def draw() -> None:
             stack = box(
                 "Guest kernel: TCP/IP stack,\nvirtio-net driver, eth0", Fill.PURPLE, WIDTH, 0.6
             )
-        nic = box("Virtual NIC (virtio-net)\nemulated by QEMU + KVM", Fill.ORANGE, WIDTH, 0.6)
+        nic = box("Virtual NIC (virtio-net)\nQEMU or vhost-net (not KVM)", Fill.ORANGE, WIDTH, 0.6)
         tap = box("tap0 (host kernel)", Fill.BLUE, WIDTH)
         bridge = box("Bridge br0", Fill.BLUE, WIDTH)
         wire = box("Host NIC", Fill.GREY, WIDTH)

@@ -13,14 +13,17 @@ ALT = (
     "app.conf from a lower layer, data.db from the upper layer, and no old.log."
 )
 CAPTION = (
-    "The first write to a file in a lower layer copies the whole file up; deleting one leaves "
-    "a whiteout in the upper layer. The image's layers never change."
+    "The first write to a file in a lower layer copies the whole file up (byte by byte on ext4, "
+    "as a reflink clone on btrfs or XFS); deleting one leaves a whiteout in the upper layer. The "
+    "image's layers never change."
 )
 DESCRIPTION = (
     "Bottom row, lowerdir, read-only: lower 1 (an image layer) holds app.conf and old.log; "
     "lower 2 (a newer image layer) holds data.db, 2 GB. Middle row, upperdir, writable, the "
     "container layer: data.db, a complete 2 GB copy made on the first write (copy-up), then "
-    "changed; and old.log as a whiteout, a character device with device number 0/0. Beside "
+    "changed; on ext4 that copy moves every byte, while on btrfs or XFS with reflinks the "
+    "kernel clones the file and shares its blocks; and old.log as a whiteout, a character "
+    "device with device number 0/0. Beside "
     "it, workdir: an empty directory on the same filesystem as upperdir that overlayfs needs "
     "for its own use. Top row, the merged directory that is the container's root: app.conf, "
     "read from lower 1; data.db, read from the upper layer; old.log is hidden by the whiteout."

@@ -10,7 +10,7 @@ from sitebuild.figure_kit import Line, Tint
 TITLE = "Backing up a volume shared by several containers"
 ALT = (
     "Three app containers, 1, 2 and N, all mount the same volume. A short-lived backup "
-    "container mounts that volume read-only and a host folder, and writes backup.tar into the "
+    "container mounts that volume read-only and a host folder, and writes app-data.tar.gz into the "
     "host folder. The app containers themselves are not backed up."
 )
 CAPTION = (
@@ -20,8 +20,8 @@ CAPTION = (
 DESCRIPTION = (
     "App containers 1, 2 and N each mount the volume app-data and read and write it. A backup "
     "container, started with docker run --rm, mounts app-data read-only and the host directory "
-    "as /backup, runs tar, writes backup.tar to the host and exits. Restoring is the same in "
-    "reverse: a new volume, and tar extracting the archive into it."
+    "as /backup, runs tar czf, writes app-data.tar.gz to the host and exits. Restoring is the "
+    "same in reverse: a new volume, and tar extracting the archive into it."
 )
 DIRECTION = "LR"
 GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.5"}
@@ -43,6 +43,6 @@ def draw() -> None:
     with Cluster("docker run --rm", graph_attr={"bgcolor": Tint.GREEN}):
         backup = Docker("backup\ncontainer", **ICON_2_LINES)
     with Cluster("Host folder", graph_attr={"bgcolor": Tint.YELLOW}):
-        archive = Document("backup.tar", **ICON)
+        archive = Document("app-data\n.tar.gz", **ICON_2_LINES)
     volume >> Edge(label="read-only", **BACKUP) >> backup
-    backup >> Edge(label="tar cf", **BACKUP) >> archive
+    backup >> Edge(label="tar czf", **BACKUP) >> archive
