@@ -58,7 +58,9 @@ def body(report: Path) -> str:
 def open_issue(title: str) -> int | None:
     """The number of the open issue with exactly this title that a workflow filed, if any."""
     listed = gh(
-        *("issue", "list", "--state", "open", "--author", "app/github-actions"),
+        # --app: issues the workflow's own token filed are authored by the GitHub Actions app
+        # (gh manual, `gh issue list --app`).
+        *("issue", "list", "--state", "open", "--app", "github-actions"),
         *("--limit", "100", "--json", "number,title"),
     )
     numbers = [i["number"] for i in json.loads(listed or "[]") if i["title"] == title]

@@ -68,7 +68,10 @@ OTHER = {"number": 3, "title": "Something else"}
 def test_a_failed_check_files_a_new_issue_with_the_report_and_the_run(tmp_path: Path) -> None:
     proc, calls = run(tmp_path, "failure", [OTHER], REPORT)
     assert proc.returncode == 0, proc.stderr
-    assert calls[0][:2] == ["issue", "list"] and "app/github-actions" in calls[0]
+    listing = calls[0]
+    assert (
+        listing[:2] == ["issue", "list"] and listing[listing.index("--app") + 1] == "github-actions"
+    )
     create = calls[1]
     assert create[:2] == ["issue", "create"] and len(calls) == 2
     assert create[create.index("--title") + 1] == weekly_issue.TITLE
