@@ -59,8 +59,13 @@ class Footnote:
 
     @property
     def quotes(self) -> list[str]:
-        """Quoted words outside link texts (a quoted title in a link is not a quote)."""
-        outside = re.sub(r"\[[^\]]*\]\(", "(", self.text)
+        """Quoted words after the first link and outside link texts, as the quote checker reads
+        them (sitebuild/quotecheck.py): a quoted title before any link, or in a link's text,
+        has no source to be checked against."""
+        first = LINK.search(self.text)
+        if first is None:
+            return []
+        outside = re.sub(r"\[[^\]]*\]\([^)]*\)|<https?://[^>\s]+>", " ", self.text[first.end() :])
         return [" ".join(q.split()) for q in QUOTED.findall(outside)]
 
 

@@ -4,6 +4,7 @@ tests do; and the weekly report's Markdown, and the dates pages show, on the rea
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -272,3 +273,17 @@ def test_make_linkcheck_writes_links_quotes_and_dates_into_one_report(
     )
     assert "[^seccomp]" not in text, "a quote still in its source is not reported"
     assert "- `docs/labs/x.md`: last checked 2026-01-02" in text
+
+
+def test_the_claims_table_and_the_checker_read_the_same_quotes(built_site: Path) -> None:
+    """claims/claims.yml is kept in step with the Markdown, the checker reads the built HTML: both
+    must find the same quotes in every footnote (code and emphasis marks aside), or the table
+    would record words the weekly check never looks for."""
+    from sitebuild import claims
+
+    def plain(words: list[str]) -> list[str]:
+        return [re.sub(r"[`*_]", "", w) for w in words]
+
+    built = {(n.page, n.id): [q.words for q in n.quotes] for n in quotecheck.footnotes(built_site)}
+    for note in claims.footnotes():
+        assert plain(note.quotes) == plain(built[(note.page, note.id)]), (note.page, note.id)
