@@ -40,7 +40,7 @@ help:
 	@echo "make labs    run every lab of the See it yourself page for real (as root)"
 	@echo "make build   strict build into site/"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
-	@echo "make linkcheck  check every external link (weekly in CI; skips without network)"
+	@echo "make linkcheck  check every external link and quoted source (weekly in CI; skips without network)"
 	@echo "make bench   measure build, reload and page-load speed and size against the budgets"
 	@echo "make clean   remove site/, caches and .venv"
 
@@ -112,10 +112,12 @@ test-fast:
 	if [ $$status -eq 5 ]; then echo "make test-fast: no test selected (pytest exit 5)" >&2; fi; exit $$status
 
 # Every external URL on the site, politely (timeouts, retries, per-host rate limit, a cache in
-# .cache/linkcheck). Not in `make test`: the web changes without our commits, so CI runs this
-# weekly. With no network it prints one line and succeeds.
+# .cache/linkcheck), and every footnote's quoted words in its source; pages not checked for six
+# months. Not in `make test`: the web changes without our commits, so CI runs this weekly.
+# With no network it prints one line and checks only the dates. REPORT=FILE also writes it all
+# as Markdown, for the weekly GitHub issue (sitebuild/weekly_issue.py).
 linkcheck: setup $(VENV)/.installed-test
-	@$(PY) -m sitebuild.linkcheck
+	@$(PY) -m sitebuild.linkcheck $(if $(REPORT),--report "$(REPORT)")
 
 # ESLint (pinned in package.json) for the JavaScript: the page's scripts and the Node ones.
 lint: setup $(VENV)/.installed-test node_modules/.installed

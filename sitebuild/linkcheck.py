@@ -8,6 +8,9 @@
   to, with a timeout, retries, a per-host rate limit, a result cache with a TTL, and an explicit
   exclude list with a reason per entry (sitebuild/linkcheck_exclude.yml). With no network it
   prints one line and exits 0, so it never fails for the machine's sake.
+  `make linkcheck` also checks that each source still holds the words its footnote quotes, and
+  lists pages not checked for six months (sitebuild/quotecheck.py); `--report FILE` writes it
+  all as the Markdown of the weekly GitHub issue (sitebuild/weekly_issue.py files it).
 
 Each failure names the page (its path in the built site), the URL and the rule it broke.
 """
@@ -25,12 +28,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
 
-from sitebuild import reasoned_list
+from sitebuild import quotecheck, reasoned_list
 from sitebuild.project import REPO, build
 
 EXCLUDE_FILE = REPO / "sitebuild" / "linkcheck_exclude.yml"
@@ -313,6 +317,21 @@ def _build(site_dir: Path) -> None:
         raise SystemExit(f"linkcheck: the strict build failed:\n{proc.stderr}{proc.stdout}")
 
 
+def markdown_section(result: Result | None, urls: int) -> str:
+    """The link check's part of the weekly issue, in GitHub Markdown (None: not run, no network)."""
+    out = ["## External links"]
+    if result is None:
+        out.append("\nNot run: no network.")
+    elif not result.failures:
+        out.append(f"\nAll {urls} external URLs answered.")
+    else:
+        out.append("\n| Page | URL | What went wrong |\n| --- | --- | --- |")
+        for f in result.failures:
+            detail = f"{f.detail} ({f.rule})".replace("|", "\\|").replace("\n", " ")
+            out.append(f"| `{f.page}` | <{f.url}> | {detail} |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="linkcheck", description=__doc__.split("\n\n")[0])
     parser.add_argument("--site-dir", type=Path, help="check this built site (default: build one)")
@@ -322,6 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--retries", type=int, default=Settings.retries)
     parser.add_argument("--retry-wait", type=int, default=Settings.retry_wait_s, help="seconds")
     parser.add_argument("--host-interval", default=Settings.host_interval, help="e.g. 500ms")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="also write everything found (links, quoted words, checked dates) here, in Markdown",
+    )
+    parser.add_argument(
+        "--no-quotes", action="store_true", help="links only: skip the quoted-words check"
+    )
     args = parser.parse_args(argv)
     settings = Settings(
         timeout_s=args.timeout,
@@ -335,28 +362,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"linkcheck: {err}", file=sys.stderr)
         return 1
 
+    quotes = quotecheck.Report()
+    result: Result | None = None
     with tempfile.TemporaryDirectory(prefix="linkcheck-site-") as tmp:
         site_dir = args.site_dir
         if site_dir is None:
             site_dir = Path(tmp) / "site"
             _build(site_dir)
+        # Checked dates need no network: a page left unchecked is reported even offline.
+        quotecheck.check_dates(site_dir, date.today(), quotes)
         urls = [u for u in external_urls(site_dir) if not is_excluded(u, excludes)]
         if not urls:
             print("linkcheck: no external links to check")
-            return 0
-        if not network_available(urls):
+        elif not network_available(urls):
             print(SKIPPED)
-            return 0
-        result = check_external(site_dir, excludes, args.cache_dir, settings)
+        else:
+            result = check_external(site_dir, excludes, args.cache_dir, settings)
+            if not args.no_quotes:
+                fetch = quotecheck.Fetcher(timeout_s=settings.timeout_s, retries=settings.retries)
+                quotecheck.check_quotes(quotecheck.selected_quotes(site_dir), fetch, quotes)
 
-    for failure in result.failures:
-        print(failure)
-    verdict = f"{len(result.failures)} broken" if result.failures else "all good"
-    print(
-        f"linkcheck: {len(urls)} external URLs, {result.checked} links checked "
-        f"({result.cached} from cache, {len(excludes)} exclude rules): {verdict}"
-    )
-    return 1 if result.failures else 0
+    if result is not None:
+        for failure in result.failures:
+            print(failure)
+        verdict = f"{len(result.failures)} broken" if result.failures else "all good"
+        print(
+            f"linkcheck: {len(urls)} external URLs, {result.checked} links checked "
+            f"({result.cached} from cache, {len(excludes)} exclude rules): {verdict}"
+        )
+    for line in quotecheck.lines(quotes):
+        print(line)
+    if result is not None and not args.no_quotes:
+        print(quotecheck.summary(quotes))
+    if args.report:
+        skipped = result is None or args.no_quotes
+        text = "# Weekly check of the site's sources\n\n" + markdown_section(result, len(urls))
+        text += "\n" + quotecheck.markdown_section(quotes, skipped=skipped)
+        args.report.write_text(text, encoding="utf-8")
+    failed = bool(result and result.failures) or bool(quotes.problems)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

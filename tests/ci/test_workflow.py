@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / ".github" / "workflows" / "deploy.yml"
 ACTION_VALIDATOR = REPO / "node_modules" / ".bin" / "action-validator"
 ZIZMOR = Path(sys.executable).with_name("zizmor")
 PINNED_CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
+WORKFLOW_PERMISSIONS = "permissions:\n  contents: read\n"
 
 
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
@@ -66,10 +68,38 @@ def test_zizmor_finds_nothing_in_the_workflow() -> None:
     [
         (PINNED_CHECKOUT, "actions/checkout@v7", "unpinned-uses"),
         ("persist-credentials: false", "fetch-depth: 1", "artipacked"),
+        (WORKFLOW_PERMISSIONS, WORKFLOW_PERMISSIONS + "  issues: write\n", "excessive-permissions"),
+        (
+            '--outcome "$OUTCOME"',
+            '--outcome "${{ github.event.head_commit.message }}"',
+            "template-injection",
+        ),
     ],
-    ids=["action-pinned-by-tag", "checkout-keeps-credentials"],
+    ids=[
+        "action-pinned-by-tag",
+        "checkout-keeps-credentials",
+        "issue-write-for-every-job",
+        "commit-message-in-a-shell",
+    ],
 )
 def test_zizmor_fails_on_a_planted_risk(tmp_path: Path, old: str, new: str, finding: str) -> None:
     result = audit(planted(tmp_path, old, new))
     assert result.returncode != 0
     assert f"[{finding}]" in result.stdout + result.stderr
+
+
+def test_only_the_weekly_job_may_write_issues_and_it_files_the_report() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert workflow["permissions"] == {"contents": "read"}, "the default stays read-only"
+    writers = {
+        name for name, job in workflow["jobs"].items() if "issues" in job.get("permissions", {})
+    }
+    assert writers == {"linkcheck"}, writers
+    weekly = workflow["jobs"]["linkcheck"]
+    assert weekly["permissions"] == {"contents": "read", "issues": "write"}
+    check, filing = weekly["steps"][-2:]
+    assert "make linkcheck REPORT=weekly-report.md" in check["run"]
+    assert filing["run"].startswith("python3 -m sitebuild.weekly_issue weekly-report.md")
+    assert filing["env"]["GH_TOKEN"] == "${{ github.token }}", "the workflow's own token"
+    assert filing["env"]["OUTCOME"] == f"${{{{ steps.{check['id']}.outcome }}}}"
+    assert filing["if"] == "${{ !cancelled() }}", "a failed check must still file its report"
