@@ -46,8 +46,7 @@ FIRECRACKER_MS = 125  # its SPECIFICATION.md: InstanceStart to /sbin/init, KVM
 VM_ROWS = ("VM: QEMU start to /init", "VM: ... to a command's output")
 VM_ROWS += ("VM: ... to power-off",)
 MIRROR = "https://deb.debian.org"
-# Debian's archive of every file it ever published, named by SHA-1: the mirror
-# drops a version once a newer one replaces it, the snapshot archive keeps it.
+# Every file Debian ever published, by SHA-1: the mirror drops old versions.
 SNAPSHOT = "https://snapshot.debian.org"
 KVM_WAIT = 10.0  # seconds for the VM to boot and power off on KVM, or TCG
 
@@ -64,21 +63,21 @@ class Deb:
 
 # Pinned as in the repository's sitebuild/guest.lock.json (a test checks).
 KERNEL = Deb(
-    "linux-image-6.1.0-57-cloud-amd64",
-    "6.1.192-3",
-    "4fdd0172a8c3f41a97e92465b2ac1867e1c10d82d7aeed3d26ee7a5d14df1754",
-    "c012d284d480c5bc14b557fa314d97b1dd7615c1",
-    26705532,
+    "linux-image-6.12.118+deb13-cloud-amd64",
+    "6.12.118-1",
+    "07f23ba1de88377d700e1e2f5b2ee495ff89b0d0bb73fdbd3eac8f6b27609b9a",
+    "337e9b3532c48526ffd63d020bbb64701beb1f02",
+    34699820,
     "debian-security/pool/updates/main/l/linux-signed-amd64/"
-    "linux-image-6.1.0-57-cloud-amd64_6.1.192-3_amd64.deb",
+    "linux-image-6.12.118+deb13-cloud-amd64_6.12.118-1_amd64.deb",
 )
 BUSYBOX = Deb(
     "busybox-static",
-    "1:1.35.0-4+deb12u1+b1",
-    "3d3fdbe91d4660c873e14b092c213fe81c1da6362daa236eb25d0171eb108744",
-    "388095e72f44cefd025b869d917e45108d124655",
-    928188,
-    "debian/pool/main/b/busybox/busybox-static_1.35.0-4+deb12u1+b1_amd64.deb",
+    "1:1.37.0-6+b9",
+    "598a3fd92bdafc34cd81196b2952ad36e910e47a4ecf162f8ce5e8e262598e53",
+    "3827ed7fbd1b3928d5cb45bbe390c27862193e70",
+    955316,
+    "debian/pool/main/b/busybox/busybox-static_1.37.0-6+b9_amd64.deb",
 )
 # The VM's /init: say "here" first (a shell builtin: no new process), then
 # the guest's own uptime, then run one command, then power off.
@@ -135,9 +134,8 @@ def plain() -> None:
 
 
 def in_namespaces(rootfs: Path | None = None) -> None:
-    """The same in six new namespaces: what a runtime adds before exec. Given
-    a root filesystem, a container: then the mini_container lab's root swap
-    too (bind the root on itself, pivot_root into it, mount its /proc)."""
+    """The same in six new namespaces, as a runtime adds them. Given a root
+    filesystem, a container: mini_container's pivot_root and /proc too."""
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -178,8 +176,7 @@ def check(status: int) -> None:
 
 
 def timed(label: str, start: Callable[[], None], runs: int) -> float:
-    """Print the row of `runs` starts, after one to warm up (page cache, lazy
-    binding); return their median."""
+    """Print the row of `runs` starts after a warm-up; return the median."""
     start()
     times = []
     for _ in range(runs):
@@ -205,9 +202,8 @@ class Missing(Exception):
 
 
 def get(deb: Deb) -> Path:
-    """The package file, from the cache or downloaded, its sha256 checked:
-    from the mirror, else by its SHA-1 from the snapshot archive. The
-    environment can name another cache, mirror or snapshot archive."""
+    """The package, cached, else from the mirror, else the snapshot archive;
+    its sha256 checked. The environment can name each of the three."""
     home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     cache = os.environ.get("VM_LAB_CACHE") or Path(home) / "containers-vs-vms"
     path = Path(cache) / f"{deb.sha256}.deb"
@@ -238,8 +234,7 @@ def get(deb: Deb) -> Path:
 
 
 def deb_file(deb: Path, wanted: str) -> bytes:
-    """One file out of a .deb: an `ar` archive (after its 8-byte magic, each
-    member a 60-byte header, then its data) holding data.tar.xz."""
+    """One file out of a .deb: an `ar` archive holding data.tar.xz."""
     blob, at = deb.read_bytes(), 8
     while not blob[at : at + 16].startswith(b"data.tar"):
         at += 60 + int(blob[at + 48 : at + 58])
@@ -252,8 +247,7 @@ def deb_file(deb: Path, wanted: str) -> bytes:
 
 
 def cpio(entries: list[tuple[str, int, bytes]]) -> bytes:
-    """An initramfs: a cpio archive in the kernel's "newc" format. Each entry
-    is a header of 13 hex fields, its name, its data, padded to 4 bytes."""
+    """An initramfs: a cpio archive in the kernel's "newc" format."""
     out = b""
     trailer = ("TRAILER!!!", 0, b"")
     for ino, (name, mode, data) in enumerate([*entries, trailer], start=1):
@@ -266,9 +260,8 @@ def cpio(entries: list[tuple[str, int, bytes]]) -> bytes:
 
 
 def kvm_or_tcg(workdir: Path) -> tuple[str, str]:
-    """KVM if the VM boots on it, else TCG (QEMU's emulator); and why. KVM
-    fails in many ways: no /dev/kvm, no permission, a CPU that QEMU aborts
-    on (seen under nested KVM), a guest that hangs. Each one means TCG."""
+    """KVM if the VM boots on it, else TCG (QEMU's emulator), and why: no
+    /dev/kvm, no permission, a CPU QEMU aborts on, a guest that hangs."""
     argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "256"]
     argv += ["-nodefaults", "-display", "none", "-serial", "stdio"]
     argv += ["-kernel", f"{workdir}/vmlinuz", "-initrd", f"{workdir}/initrd"]
@@ -291,8 +284,7 @@ def kvm_or_tcg(workdir: Path) -> tuple[str, str]:
 
 
 def boot(workdir: Path, accel: str) -> dict[str, float]:
-    """Boot our kernel and initramfs: when /init's lines reached the host, in
-    ms since QEMU started, then power-off; and the guest's uptime at /init."""
+    """Boot the VM: ms from QEMU's start to each /init line and power-off."""
     argv = ["qemu-system-x86_64", "-accel", accel, "-m", "256", "-nodefaults"]
     argv += ["-cpu", "max" if accel == "tcg" else "host", "-no-reboot"]
     argv += ["-display", "none", "-serial", "stdio"]
@@ -316,8 +308,7 @@ def boot(workdir: Path, accel: str) -> dict[str, float]:
         seen["off"] = (time.perf_counter() - begin) * 1000
         return seen
     finally:  # success, failure, Ctrl-C or SIGTERM: no QEMU outlives us
-        if qemu.poll() is None:
-            qemu.kill()
+        qemu.kill()  # nothing, if it has exited
         qemu.wait()
         qemu.stdout.close()
 
@@ -328,8 +319,7 @@ def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
         raise Missing("the VM rows are set up for x86_64 only")
     if not shutil.which("qemu-system-x86_64"):
         raise Missing("qemu-system-x86_64 is not installed")
-    kernel = deb_file(get(KERNEL), "./boot/vmlinuz-")
-    (workdir / "vmlinuz").write_bytes(kernel)
+    (workdir / "vmlinuz").write_bytes(deb_file(get(KERNEL), "./boot/vmlinuz-"))
     files = [("bin", 0o40755, b""), ("bin/busybox", 0o100755, busybox)]
     files += [("init", 0o100755, INIT.encode()), ("proc", 0o40755, b"")]
     (workdir / "initrd").write_bytes(cpio(files))
@@ -356,8 +346,8 @@ here the VM took about {to_init / FIRECRACKER_MS:.0f} times that.""")
 
 def header() -> None:
     """What ran where, and when: the numbers mean little without it."""
-    files = [Path("/proc/cpuinfo"), Path("/etc/os-release")]
-    text = "".join(f.read_text() for f in files if f.exists())
+    files = ("/proc/cpuinfo", "/etc/os-release")
+    text = "".join(Path(f).read_text() for f in files if Path(f).exists())
     model = re.search(r"^model name\s*: (.*)", text, re.M)
     name = re.search(r'^PRETTY_NAME="?([^"\n]*)', text, re.M)
     vm = re.search(r"^flags\s*:.* hypervisor", text, re.M)
@@ -370,8 +360,7 @@ system   {name[1] if name else "Linux"}, kernel {os.uname().release}, \
 Python {platform.python_version()}
 load     {os.getloadavg()[0]:.2f} (runnable processes, 1-minute average)
 """)
-    columns = ("how it starts", "runs", "median", "min", "max")
-    print(f"{{:<{LABEL}}} {{:>5}} {{:>9}} {{:>9}} {{:>9}}".format(*columns))
+    print(f"{'how it starts':<{LABEL}}  runs    median       min       max")
 
 
 def main() -> int:
@@ -390,7 +379,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="startup-cost-"))
     try:
         try:
-            busybox = deb_file(get(BUSYBOX), "./bin/busybox")
+            busybox = deb_file(get(BUSYBOX), "./usr/bin/busybox")
         except Missing as exc:
             return refuse(str(exc))
         rootfs = workdir / "rootfs"

@@ -3,7 +3,7 @@
 
 The mirror image of the same_kernel lab. There, a process in new namespaces
 found the host's kernel. Here QEMU boots a virtual machine: its firmware
-starts, then a kernel starts from nothing (Debian 12's cloud kernel, not the
+starts, then a kernel starts from nothing (Debian 13's cloud kernel, not the
 host's), then a tiny /init asks that kernel what it is. Two kernels, one
 machine.
 
@@ -40,8 +40,7 @@ LAB = "vm_own_kernel"
 MEMORY_MIB = 256
 BOOT_TIMEOUT = 180.0  # TCG on a busy machine is slow, but not this slow
 MIRROR = "https://deb.debian.org"
-# Debian's archive of every file it ever published, named by SHA-1: the mirror
-# drops a version once a newer one replaces it, the snapshot archive keeps it.
+# Every file Debian ever published, by SHA-1: the mirror drops old versions.
 SNAPSHOT = "https://snapshot.debian.org"
 KVM_WAIT = 10.0  # seconds for the VM to boot and power off on KVM, or TCG
 
@@ -58,21 +57,21 @@ class Deb:
 
 # Pinned as in the repository's sitebuild/guest.lock.json (a test checks).
 KERNEL = Deb(
-    "linux-image-6.1.0-57-cloud-amd64",
-    "6.1.192-3",
-    "4fdd0172a8c3f41a97e92465b2ac1867e1c10d82d7aeed3d26ee7a5d14df1754",
-    "c012d284d480c5bc14b557fa314d97b1dd7615c1",
-    26705532,
+    "linux-image-6.12.118+deb13-cloud-amd64",
+    "6.12.118-1",
+    "07f23ba1de88377d700e1e2f5b2ee495ff89b0d0bb73fdbd3eac8f6b27609b9a",
+    "337e9b3532c48526ffd63d020bbb64701beb1f02",
+    34699820,
     "debian-security/pool/updates/main/l/linux-signed-amd64/"
-    "linux-image-6.1.0-57-cloud-amd64_6.1.192-3_amd64.deb",
+    "linux-image-6.12.118+deb13-cloud-amd64_6.12.118-1_amd64.deb",
 )
 BUSYBOX = Deb(
     "busybox-static",
-    "1:1.35.0-4+deb12u1+b1",
-    "3d3fdbe91d4660c873e14b092c213fe81c1da6362daa236eb25d0171eb108744",
-    "388095e72f44cefd025b869d917e45108d124655",
-    928188,
-    "debian/pool/main/b/busybox/busybox-static_1.35.0-4+deb12u1+b1_amd64.deb",
+    "1:1.37.0-6+b9",
+    "598a3fd92bdafc34cd81196b2952ad36e910e47a4ecf162f8ce5e8e262598e53",
+    "3827ed7fbd1b3928d5cb45bbe390c27862193e70",
+    955316,
+    "debian/pool/main/b/busybox/busybox-static_1.37.0-6+b9_amd64.deb",
 )
 
 
@@ -94,9 +93,8 @@ class Missing(Exception):
 
 
 def get(deb: Deb) -> Path:
-    """The package file, from the cache or downloaded, its sha256 checked:
-    from the mirror, else by its SHA-1 from the snapshot archive. The
-    environment can name another cache, mirror or snapshot archive."""
+    """The package, cached, else from the mirror, else the snapshot archive;
+    its sha256 checked. The environment can name each of the three."""
     home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     cache = os.environ.get("VM_LAB_CACHE") or Path(home) / "containers-vs-vms"
     path = Path(cache) / f"{deb.sha256}.deb"
@@ -127,8 +125,7 @@ def get(deb: Deb) -> Path:
 
 
 def deb_file(deb: Path, wanted: str) -> bytes:
-    """One file out of a .deb: an `ar` archive (after its 8-byte magic, each
-    member a 60-byte header, then its data) holding data.tar.xz."""
+    """One file out of a .deb: an `ar` archive holding data.tar.xz."""
     blob, at = deb.read_bytes(), 8
     while not blob[at : at + 16].startswith(b"data.tar"):
         at += 60 + int(blob[at + 48 : at + 58])
@@ -141,8 +138,7 @@ def deb_file(deb: Path, wanted: str) -> bytes:
 
 
 def cpio(entries: list[tuple[str, int, bytes]]) -> bytes:
-    """An initramfs: a cpio archive in the kernel's "newc" format. Each entry
-    is a header of 13 hex fields, its name, its data, padded to 4 bytes."""
+    """An initramfs: a cpio archive in the kernel's "newc" format."""
     out = b""
     trailer = ("TRAILER!!!", 0, b"")
     for ino, (name, mode, data) in enumerate([*entries, trailer], start=1):
@@ -165,9 +161,8 @@ def checkpoint(name: str) -> None:
 
 
 def kvm_or_tcg(workdir: Path) -> tuple[str, str]:
-    """KVM if the VM boots on it, else TCG (QEMU's emulator); and why. KVM
-    fails in many ways: no /dev/kvm, no permission, a CPU that QEMU aborts
-    on (seen under nested KVM), a guest that hangs. Each one means TCG."""
+    """KVM if the VM boots on it, else TCG (QEMU's emulator), and why: no
+    /dev/kvm, no permission, a CPU QEMU aborts on, a guest that hangs."""
     argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "256"]
     argv += ["-nodefaults", "-display", "none", "-serial", "stdio"]
     argv += ["-kernel", f"{workdir}/vmlinuz", "-initrd", f"{workdir}/initrd"]
@@ -305,7 +300,7 @@ def compare_kernels() -> int:
     try:
         kernel = deb_file(kernel_deb, "./boot/vmlinuz-")
         (workdir / "vmlinuz").write_bytes(kernel)
-        busybox = deb_file(busybox_deb, "./bin/busybox")
+        busybox = deb_file(busybox_deb, "./usr/bin/busybox")
         files = [
             ("bin", 0o40755, b""),
             ("bin/busybox", 0o100755, busybox),

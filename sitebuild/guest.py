@@ -363,8 +363,8 @@ def initramfs(
     entries["init"] = Entry("init", stat.S_IFREG | 0o755, init.encode())
     for d in ("dev", "proc", "sys", "tmp", "run"):
         entries.setdefault(d, Entry(d, stat.S_IFDIR | 0o755))
-    _usr_merge(entries)
     _parents(entries)
+    _usr_merge(entries)
     _write_atomic(target, cpio(entries.values(), mtime))
     return target
 

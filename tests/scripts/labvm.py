@@ -12,6 +12,7 @@ To re-record the v2 outputs the pages show (scripts/output/NAME_v2.txt):
 
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import subprocess
@@ -26,8 +27,8 @@ if str(REPO) not in sys.path:
 from sitebuild import guest  # noqa: E402
 
 ARCH = "amd64"
-PYTHON = ["python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib"]
-LIBS = ["libc6", "libffi8", "zlib1g", "libexpat1", "liblzma5", "libbz2-1.0"]
+PYTHON = ["python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib"]
+LIBS = ["libc6", "libgcc-s1", "libffi8", "zlib1g", "libexpat1", "liblzma5", "libbz2-1.0"]
 PACKAGES = ["busybox-static", *PYTHON, *LIBS]
 # Labs and their arguments in the VM. vm_own_kernel is left out: it would need QEMU inside the VM.
 LABS = {
@@ -66,7 +67,7 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 # A root-only /etc/shadow, as on any distribution, for user_namespace to be refused.
 echo 'root:*:20000:0:99999:7:::' > /etc/shadow && chmod 600 /etc/shadow
-insmod /lib/modules/overlay.ko
+insmod /usr/lib/modules/overlay.ko
 echo "@@@ controllers $(cat /sys/fs/cgroup/cgroup.controllers)"
 echo "@@@ mounts $(grep cgroup /proc/mounts | cut -d' ' -f3 | tr '\\n' ' ')"
 cd /tmp
@@ -74,7 +75,7 @@ cd /tmp
 poweroff -f
 """
 RUN = """echo "@@@ begin {lab}"
-{env}/usr/bin/python3.11 /scripts/{lab}.py {args} 2>/tmp/err
+{env}/usr/bin/python3.13 /scripts/{lab}.py {args} 2>/tmp/err
 echo "@@@ end {lab} $?"
 sed 's/^/@@@ err /' /tmp/err
 """
@@ -110,7 +111,7 @@ def image() -> tuple[Path, Path]:
     kernel = guest.kernel(ARCH, out=_quiet)
     module = _overlay_module()
     files = {f"scripts/{p.name}": p.read_bytes() for p in sorted((REPO / "scripts").glob("*.py"))}
-    files["lib/modules/overlay.ko"] = module
+    files["usr/lib/modules/overlay.ko"] = module
     busybox = next(p for p in guest.packages(ARCH) if p.name == "busybox-static")
     files[f"cache/{busybox.sha256}.deb"] = busybox.deb.read_bytes()
     runs = "".join(
@@ -128,8 +129,10 @@ def _overlay_module() -> bytes:
     pkg = next(p for p in guest.packages(ARCH) if p.name.startswith("linux-image-"))
     deb = guest.fetch(ARCH, [pkg.name], out=_quiet)[pkg.name]
     with guest.deb_data(deb) as tar:
-        member = next(m for m in tar if m.name.endswith("/fs/overlayfs/overlay.ko"))
-        return tar.extractfile(member).read()  # type: ignore[union-attr]
+        member = next(m for m in tar if "/fs/overlayfs/overlay.ko" in m.name)
+        data = tar.extractfile(member).read()  # type: ignore[union-attr]
+    # Debian 13 ships its modules xz-compressed; busybox's insmod loads only plain ones.
+    return lzma.decompress(data) if member.name.endswith(".xz") else data
 
 
 def boot(timeout: float = 600) -> GuestRun:

@@ -71,7 +71,7 @@ def test_the_vm_runs_its_own_kernel_and_output_matches_page(lab: Lab) -> None:
     # The console shows the firmware first, then the kernel from its first line to /init.
     console = out.split("a kernel from nothing:\n")[1].split("\n\n")[0].splitlines()
     assert console[0].startswith("  SeaBIOS (version ")
-    assert "] Linux version 6.1.0-57-cloud-amd64" in console[2]
+    assert "] Linux version 6.12.118+deb13-cloud-amd64" in console[2]
     assert "Run /init as init process" in console[-1]
     assert re.search(r"accelerator (TCG|KVM)$", out, re.MULTILINE)
     shown, expected = page_output(LAB, out, RULES)
