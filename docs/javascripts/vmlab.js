@@ -363,8 +363,10 @@
           times.container_s = r.seconds;
           showTimes();
         }
-        // Focus stays on the button: the reader stays by the output, and Tab goes on to the
-        // next step (moving focus to the input would scroll the page up to it).
+        // Focus stays on the button, so Tab goes on to the next step (moving it to the input
+        // would scroll the page up there). A reader still at this step sees its output.
+        const at = b.getBoundingClientRect();
+        if (at.bottom > 0 && at.top < innerHeight) out.scrollIntoView({ block: "nearest" });
       }),
     );
 
