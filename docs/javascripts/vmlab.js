@@ -32,7 +32,7 @@
     let dropped = 0;
     let screenFrom = 0;
     const end = () => dropped + tape.length;
-    const slice = (from, to) => tape.slice(Math.max(from - dropped, 0), to - dropped);
+    const slice = (from, to) => tape.slice(Math.max(from - dropped, 0), Math.max(to - dropped, 0));
     let queue = Promise.resolve();
     let pendingAnnounce = "";
     let announceTimer = 0;
@@ -182,9 +182,9 @@
     }
 
     function unsupported() {
-      if (typeof WebAssembly !== "object") return "This browser has no WebAssembly, which the emulator needs.";
+      if (typeof WebAssembly !== "object") return "this browser has no WebAssembly, which the emulator needs";
       if (navigator.deviceMemory && navigator.deviceMemory < 1)
-        return "This device reports less than 1 GB of memory; the VM needs about 300 MB.";
+        return "this device reports less than 1 GB of memory; the VM needs about 300 MB";
       return "";
     }
 
