@@ -58,12 +58,20 @@
     let esc = "";
     let scheduled = false;
     let fresh = "";
+    // The screen shows the tape from `shownFrom` to `shownTo`. New output is appended to it:
+    // setting the whole text every frame made long outputs several times slower to arrive.
+    let shownFrom = 0;
+    let shownTo = 0;
+    let redraw = false;
     function onChar(ch) {
       if (esc) {
         esc += ch;
         // eslint-disable-next-line no-control-regex -- a terminal's escape sequences start with ESC
         if (/^\x1b(\[[0-9;?]*[ -/]*[@-~]|[^[])$/.test(esc)) {
-          if (esc === "\x1b[J" || esc === "\x1b[2J") screenFrom = end();
+          if (esc === "\x1b[J" || esc === "\x1b[2J") {
+            screenFrom = end();
+            redraw = true;
+          }
           esc = "";
         }
         return;
@@ -72,6 +80,7 @@
       else if (ch === "\b") {
         tape = tape.slice(0, -1);
         screenFrom = Math.min(screenFrom, end());
+        redraw = true;
         for (const w of waiters) w.rewind();
       } else if (ch !== "\r") {
         tape += ch;
@@ -95,7 +104,13 @@
         announce(fresh);
         fresh = "";
         const atEnd = screen.scrollTop + screen.clientHeight >= screen.scrollHeight - 40;
-        screen.textContent = slice(Math.max(screenFrom, end() - MAX_SCREEN), end());
+        const from = Math.max(screenFrom, end() - MAX_SCREEN);
+        if (redraw || shownTo < dropped || from - shownFrom > MAX_SCREEN / 4) {
+          screen.textContent = slice(from, end());
+          shownFrom = from;
+          redraw = false;
+        } else screen.append(slice(shownTo, end()));
+        shownTo = end();
         if (atEnd) screen.scrollTop = screen.scrollHeight;
       });
     }
