@@ -232,8 +232,9 @@
         return await startVM(fromState);
       } catch (e) {
         // Leave nothing half-started: no emulator, no progress bar, both buttons usable.
-        if (emulator) emulator.destroy().catch(() => {});
+        const vm = emulator;
         emulator = null;
+        if (vm) Promise.resolve().then(() => vm.destroy()).catch(() => {}); // a half-made one may throw
         waiters.length = 0;
         bar.hidden = true;
         starts.forEach((b) => (b.disabled = false));
