@@ -32,7 +32,7 @@
     let dropped = 0;
     let screenFrom = 0;
     const end = () => dropped + tape.length;
-    const slice = (from, to) => tape.slice(Math.max(from - dropped, 0), to - dropped);
+    const slice = (from, to) => tape.slice(Math.max(from - dropped, 0), Math.max(to - dropped, 0));
     let queue = Promise.resolve();
     let pendingAnnounce = "";
     let announceTimer = 0;
@@ -58,12 +58,20 @@
     let esc = "";
     let scheduled = false;
     let fresh = "";
+    // The screen shows the tape from `shownFrom` to `shownTo`. New output is appended to it:
+    // setting the whole text every frame made long outputs several times slower to arrive.
+    let shownFrom = 0;
+    let shownTo = 0;
+    let redraw = false;
     function onChar(ch) {
       if (esc) {
         esc += ch;
         // eslint-disable-next-line no-control-regex -- a terminal's escape sequences start with ESC
         if (/^\x1b(\[[0-9;?]*[ -/]*[@-~]|[^[])$/.test(esc)) {
-          if (esc === "\x1b[J" || esc === "\x1b[2J") screenFrom = end();
+          if (esc === "\x1b[J" || esc === "\x1b[2J") {
+            screenFrom = end();
+            redraw = true;
+          }
           esc = "";
         }
         return;
@@ -72,6 +80,7 @@
       else if (ch === "\b") {
         tape = tape.slice(0, -1);
         screenFrom = Math.min(screenFrom, end());
+        redraw = true;
         for (const w of waiters) w.rewind();
       } else if (ch !== "\r") {
         tape += ch;
@@ -95,7 +104,13 @@
         announce(fresh);
         fresh = "";
         const atEnd = screen.scrollTop + screen.clientHeight >= screen.scrollHeight - 40;
-        screen.textContent = slice(Math.max(screenFrom, end() - MAX_SCREEN), end());
+        const from = Math.max(screenFrom, end() - MAX_SCREEN);
+        if (redraw || shownTo < dropped || from - shownFrom > MAX_SCREEN / 4) {
+          screen.textContent = slice(from, end());
+          shownFrom = from;
+          redraw = false;
+        } else screen.append(slice(shownTo, end()));
+        shownTo = end();
         if (atEnd) screen.scrollTop = screen.scrollHeight;
       });
     }
@@ -182,9 +197,9 @@
     }
 
     function unsupported() {
-      if (typeof WebAssembly !== "object") return "This browser has no WebAssembly, which the emulator needs.";
+      if (typeof WebAssembly !== "object") return "this browser has no WebAssembly, which the emulator needs";
       if (navigator.deviceMemory && navigator.deviceMemory < 1)
-        return "This device reports less than 1 GB of memory; the VM needs about 300 MB.";
+        return "this device reports less than 1 GB of memory; the VM needs about 300 MB";
       return "";
     }
 
@@ -217,8 +232,9 @@
         return await startVM(fromState);
       } catch (e) {
         // Leave nothing half-started: no emulator, no progress bar, both buttons usable.
-        if (emulator) emulator.destroy().catch(() => {});
+        const vm = emulator;
         emulator = null;
+        if (vm) Promise.resolve().then(() => vm.destroy()).catch(() => {}); // a half-made one may throw
         waiters.length = 0;
         bar.hidden = true;
         starts.forEach((b) => (b.disabled = false));
@@ -363,8 +379,10 @@
           times.container_s = r.seconds;
           showTimes();
         }
-        // Focus stays on the button: the reader stays by the output, and Tab goes on to the
-        // next step (moving focus to the input would scroll the page up to it).
+        // Focus stays on the button, so Tab goes on to the next step (moving it to the input
+        // would scroll the page up there). A reader still at this step sees its output.
+        const at = b.getBoundingClientRect();
+        if (at.bottom > 0 && at.top < innerHeight) out.scrollIntoView({ block: "nearest" });
       }),
     );
 
