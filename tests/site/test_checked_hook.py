@@ -65,6 +65,7 @@ def test_every_page_with_footnotes_has_a_date_in_its_front_matter() -> None:
             assert hook.checked_date(text, where) is not None, where
 
 
+@pytest.mark.slow
 def test_the_date_is_shown_at_the_foot_of_the_content_as_a_time(built_site: Path) -> None:
     soup = BeautifulSoup((built_site / "networking" / "index.html").read_text(), "html.parser")
     shown = soup.select("p.claims-checked")

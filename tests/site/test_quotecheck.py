@@ -220,6 +220,7 @@ def test_cli_names_page_footnote_and_url_and_writes_the_markdown_report(
     assert "- `docs/old.md`: last checked 2026-05-01" in text
 
 
+@pytest.mark.slow
 def test_every_page_with_footnotes_shows_its_checked_date_and_its_quotes_parse(
     built_site: Path,
 ) -> None:
@@ -275,6 +276,7 @@ def test_make_linkcheck_writes_links_quotes_and_dates_into_one_report(
     assert "- `docs/labs/x.md`: last checked 2026-01-02" in text
 
 
+@pytest.mark.slow
 def test_the_claims_table_and_the_checker_read_the_same_quotes(built_site: Path) -> None:
     """claims/claims.yml is kept in step with the Markdown, the checker reads the built HTML: both
     must find the same quotes in every footnote (code and emphasis marks aside), or the table
