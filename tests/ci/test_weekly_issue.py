@@ -14,7 +14,10 @@ import pytest
 from sitebuild import weekly_issue
 from sitebuild.project import REPO
 
-FAKE_GH = """#!{python}
+# Python through /bin/sh: a #! line cannot hold an interpreter path with a space in it, and the
+# venv's python is under the clone, which may have one. The script comes on standard input.
+FAKE_GH = """#!/bin/sh
+exec "{python}" - "$@" <<'GH'
 import json, os, sys
 with open(os.environ["FAKE_GH_LOG"], "a") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
@@ -22,6 +25,7 @@ if sys.argv[1:3] == ["issue", "list"]:
     print(os.environ["FAKE_GH_OPEN"])
 elif sys.argv[1:3] == ["issue", "create"]:
     print("https://github.com/o/r/issues/7")
+GH
 """
 
 
