@@ -1,7 +1,8 @@
 """Build the files of the "Try it in your browser" VM: v86, firmware, kernel, initramfs, state.
 
-The Debian packages (i386 kernel, busybox-static, seabios) come from sitebuild/guest.lock.json
-through sitebuild.guest (shared with the VM labs); v86 comes from npm, pinned with its integrity
+The Debian packages (linux-source, busybox-static, seabios) come from sitebuild/guest.lock.json
+through sitebuild.guest (shared with the VM labs); the kernel is built from that source for this
+page (sitebuild/browser_vm_kernel.py); v86 comes from npm, pinned with its integrity
 hash in browser_vm.lock.toml. All is downloaded once into the guest cache (outside the clone:
 sitebuild/guest.py) and verified; the initramfs is built reproducibly; the saved state is made by
 booting the VM headless under Node.js, once, cached by a key over its inputs, so a normal edit of
@@ -29,23 +30,29 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitebuild import guest
+from sitebuild import browser_vm_kernel, guest
 
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "browser_vm.lock.toml"  # v86 (npm); the Debian packages are in guest.lock.json
 INIT = HERE / "browser_vm_init.sh"
 STATE_SCRIPT = HERE / "browser_vm_state.mjs"
 ARCH = "i386"
-MEMORY_MB = 128  # v86 loads the initrd at the 64 MB mark: 64 MB of RAM is not enough.
-# console on the first serial port (the page's terminal); the rest trims boot time in an
-# emulator: no crypto self-tests, no ISA/BIOS plug-and-play probing. init_on_free zeroes freed
-# pages, and v86 stores only non-zero pages in a saved state, so the state stays small.
-CMDLINE = (
-    "console=ttyS0 rdinit=/init cryptomgr.notests noisapnp pnpbios=off init_on_free=1 "
-    "tsc=reliable mitigations=off"
-)
+# Guest RAM: v86 loads the initrd at the 64 MB mark, so 64 MB is not enough. At 96 MB and up the
+# compressed state is the same size (2.35 MB: the kernel and BusyBox; free pages are zero and
+# compress to nothing), at 72-80 MB it grows to 3.4 MB; a smaller guest costs the reader's
+# device less memory.
+MEMORY_MB = 96
+# Video memory: the page talks to the VM over the serial port only, and v86 saves video memory
+# whole, zero or not (2 MB of it were 1.8 MB of the raw state). 64 KB holds the BIOS's text screen.
+VGA_MEMORY_KB = 64
+# console on the first serial port (the page's terminal). init_on_free zeroes freed pages, and
+# zero pages compress to nothing in the saved state. The page's kernel has no crypto self-tests,
+# ISA plug-and-play or CPU mitigations to switch off (browser_vm_kernel.config).
+CMDLINE = "console=ttyS0 rdinit=/init init_on_free=1 tsc=reliable"
 # Served files: name in the site -> what it is. The page reads this list from manifest.json.
 PUBLIC = ("libv86.js", "v86.wasm", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz")
+# Published beside the kernel, for the GPL: the exact configuration it was built with.
+CONFIG_NAME = "kernel.config"
 
 
 @dataclass(frozen=True)
@@ -95,9 +102,9 @@ def _v86(cache: Path) -> Path:
 
 
 def _keep(path: str) -> bool:
-    # From busybox-static only the binary (/init links its applets at boot); from the kernel
-    # package only the overlayfs module (overlay is a module in Debian's kernel, with no deps).
-    return path == "bin/busybox" or path.endswith("/kernel/fs/overlayfs/overlay.ko")
+    # From busybox-static only the binary (/init links its applets at boot); Debian 13 ships it
+    # in /usr/bin (merged /usr: the initramfs links /bin to it).
+    return path in ("bin/busybox", "usr/bin/busybox")
 
 
 def _key(*parts: bytes | str) -> str:
@@ -112,7 +119,6 @@ def build(log=print) -> Built:
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     pinned = {p.name: p for p in guest.packages(ARCH)}
-    kernel_pkg = next(n for n in pinned if n.startswith("linux-image-"))
     # Each piece fetches (and verifies) only the packages it is built from, and only on a cache
     # miss: a warm build re-hashes none of the 53 MB of packages.
     firmware = cache / "seabios"
@@ -130,16 +136,15 @@ def build(log=print) -> Built:
         "v86.wasm": build_dir / "v86.wasm",
         "bios.bin": firmware / "bios.bin",
         "vgabios.bin": firmware / "vgabios.bin",
-        "bzImage": guest.kernel(ARCH, log),
     }
+    kernel = browser_vm_kernel.build(log)
+    files["bzImage"] = kernel.bzimage
     # One fixed file time for the guest, not the last commit's (SOURCE_DATE_EPOCH): any fixed time
     # is as reproducible, and a new commit must not mean a new initramfs, so a new one-minute boot.
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
-        cpio = guest.initramfs(
-            ARCH, [kernel_pkg, "busybox-static"], {}, INIT.read_text(), _keep, log
-        )
+        cpio = guest.initramfs(ARCH, ["busybox-static"], {}, INIT.read_text(), _keep, log)
     finally:
         if epoch is None:
             del os.environ["SOURCE_DATE_EPOCH"]
@@ -163,6 +168,7 @@ def build(log=print) -> Built:
         LOCK.read_bytes(),
         CMDLINE,
         str(MEMORY_MB),
+        str(VGA_MEMORY_KB),
         STATE_SCRIPT.read_bytes(),
     )
     state = cache / f"state-{state_key}.bin.zst"
@@ -179,15 +185,18 @@ def build(log=print) -> Built:
         )
         if proc.returncode != 0:
             raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
+        # -19: --ultra -22 saves 0.01 % more, and needs a larger window to decompress.
         subprocess.run(["zstd", "-q", "-19", "-f", "--rm", str(raw), "-o", str(state)], check=True)
         boot_log.write_text(proc.stdout)
         size = state.stat().st_size
         log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")
     files["state.bin.zst"] = state
+    files[CONFIG_NAME] = kernel.config
 
     manifest = {
         "v86": build_dir.parent.parent.name,
         "memory_mb": MEMORY_MB,
+        "vga_memory_kb": VGA_MEMORY_KB,
         "cmdline": CMDLINE,
         "files": {n: p.stat().st_size for n, p in files.items()},
         "packages": [
@@ -201,6 +210,7 @@ def build(log=print) -> Built:
 def _config(files: dict[str, Path]) -> dict:
     return {
         "memory_mb": MEMORY_MB,
+        "vga_memory_kb": VGA_MEMORY_KB,
         "cmdline": CMDLINE,
         **{n: str(files[n]) for n in ("bios.bin", "vgabios.bin", "bzImage", "initrd.gz")},
     }

@@ -14,7 +14,7 @@ const started = Date.now();
 const emulator = new V86({
   wasm_path: path.resolve(buildDir, "v86.wasm"),
   memory_size: config.memory_mb * 1024 * 1024,
-  vga_memory_size: 2 * 1024 * 1024,
+  vga_memory_size: config.vga_memory_kb * 1024,
   bios: buffer(config["bios.bin"]),
   vga_bios: buffer(config["vgabios.bin"]),
   bzimage: buffer(config.bzImage),
@@ -39,6 +39,11 @@ emulator.add_listener("serial0-output-byte", (byte) => {
 });
 const waitFor = (needle, from = 0) =>
   new Promise((resolve) => waiters.push({ needle, from, resolve }));
+// A kernel that cannot start init stops there: say so at once, not after the timeout.
+waitFor("Kernel panic").then(() => {
+  process.stderr.write(`the guest's kernel panicked; serial output:\n${text.slice(-2000)}\n`);
+  process.exit(1);
+});
 const timeout = setTimeout(() => {
   process.stderr.write(`no prompt after 600 s; serial output so far:\n${text.slice(-2000)}\n`);
   process.exit(1);

@@ -306,7 +306,9 @@ def _usr_merge(entries: dict[str, Entry]) -> None:
     scripts start #!/bin/sh). Older packages ship the top-level folders themselves: left alone."""
     for top in ("bin", "sbin", "lib", "lib64"):
         shipped = any(path == top or path.startswith(f"{top}/") for path in entries)
-        if f"usr/{top}" in entries and not shipped:
+        # (usr/bin itself may be absent when a keep filter took only files from it)
+        in_usr = any(path == f"usr/{top}" or path.startswith(f"usr/{top}/") for path in entries)
+        if in_usr and not shipped:
             entries[top] = Entry(top, stat.S_IFLNK | 0o777, f"usr/{top}".encode())
 
 

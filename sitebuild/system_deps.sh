@@ -19,6 +19,7 @@ debian_package() {
     ip) echo iproute2 ;;
     venv) echo python3-venv ;;
     qemu-system-x86_64) echo qemu-system-x86 ;;
+    xz) echo xz-utils ;;
     *) echo "$1" ;;
   esac
 }

@@ -170,7 +170,7 @@
       const options = {
         wasm_fn: async (env) => (await WebAssembly.instantiate(data["v86.wasm"], env)).instance.exports,
         memory_size: manifest.memory_mb * 1024 * 1024,
-        vga_memory_size: 2 * 1024 * 1024,
+        vga_memory_size: manifest.vga_memory_kb * 1024, // as when the state was saved
         autostart: true,
         disable_keyboard: true,
         disable_mouse: true,
