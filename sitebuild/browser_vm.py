@@ -6,8 +6,8 @@ page (sitebuild/browser_vm_kernel.py); v86 comes from npm, pinned with its integ
 hash in browser_vm.lock.toml. All is downloaded once into the guest cache (outside the clone:
 sitebuild/guest.py) and verified; the initramfs is built reproducibly; the saved state is made by
 booting the VM headless under Node.js, once, cached by a key over its inputs, so a normal edit of
-the site never pays for it.
-A boot's saved state is not bit-for-bit the same twice (timers, interrupts): it is a cached input.
+the site never pays for it. That boot runs on a virtual clock (browser_vm_state.mjs), so the saved
+state is the same bytes on every machine, like every other file of the site.
 
     python -m sitebuild.browser_vm          build (or reuse) and print the files and sizes
 """
@@ -174,20 +174,9 @@ def build(log=print) -> Built:
     state = cache / f"state-{state_key}.bin.zst"
     boot_log = cache / f"state-{state_key}.json"
     if not state.exists():
-        log("browser VM: booting the guest under Node.js to save its state (once, ~1 min)")
-        raw = state.with_suffix(".raw")
+        log("browser VM: booting the guest under Node.js to save its state (once, seconds)")
         started = time.monotonic()
-        proc = subprocess.run(
-            ["node", str(STATE_SCRIPT), str(build_dir), json.dumps(_config(files)), str(raw)],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if proc.returncode != 0:
-            raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
-        # -19: --ultra -22 saves 0.01 % more, and needs a larger window to decompress.
-        subprocess.run(["zstd", "-q", "-19", "-f", "--rm", str(raw), "-o", str(state)], check=True)
-        boot_log.write_text(proc.stdout)
+        boot_log.write_text(save_state(build_dir, files, state))
         size = state.stat().st_size
         log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")
     files["state.bin.zst"] = state
@@ -205,6 +194,22 @@ def build(log=print) -> Built:
         ],
     }
     return Built(files, manifest)
+
+
+def save_state(build_dir: Path, files: dict[str, Path], state: Path) -> str:
+    """Boot the VM under Node.js, save its state compressed into `state`; the script's output."""
+    raw = state.with_suffix(".raw")
+    proc = subprocess.run(
+        ["node", str(STATE_SCRIPT), str(build_dir), json.dumps(_config(files)), str(raw)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
+    # -19: --ultra -22 saves 0.01 % more, and needs a larger window to decompress.
+    subprocess.run(["zstd", "-q", "-19", "-f", "--rm", str(raw), "-o", str(state)], check=True)
+    return proc.stdout
 
 
 def _config(files: dict[str, Path]) -> dict:

@@ -131,7 +131,15 @@ def build(log: Callable[[str], None] = print, cache: Path | None = None) -> Kern
     cache.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     log(f"browser VM: building the kernel from {pkg.name} {pkg.version} (once, minutes)")
-    with tempfile.TemporaryDirectory(dir=cache, prefix="build-") as tmp:
+    # Kbuild refuses a source path with a space or a colon, which a cache under a home folder
+    # may have: build in the temporary folder, keep only the results in the cache.
+    scratch = tempfile.gettempdir()
+    if any(c in scratch for c in " :"):
+        raise guest.GuestError(
+            f"kernel build: the temporary folder {scratch!r} has a space or colon, which the "
+            "kernel's build refuses; set TMPDIR to a folder without them"
+        )
+    with tempfile.TemporaryDirectory(prefix="browser-vm-kernel-") as tmp:
         work = Path(tmp)
         with guest.deb_data(deb) as tar:
             member = next(m for m in tar if m.name.endswith(".tar.xz"))
