@@ -125,6 +125,11 @@
       return `${(n / 1e6).toFixed(1)} MB`;
     }
 
+    // The emulator is served gzipped by the site itself (a host may not compress wasm).
+    function gunzip(bytes) {
+      return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    }
+
     function loadScript(url) {
       return new Promise((resolve, reject) => {
         const s = document.createElement("script");
@@ -137,6 +142,7 @@
 
     function unsupported() {
       if (typeof WebAssembly !== "object") return "This browser has no WebAssembly, which the emulator needs.";
+      if (typeof DecompressionStream !== "function") return "This browser is too old to unpack the emulator (it has no DecompressionStream).";
       if (navigator.deviceMemory && navigator.deviceMemory < 1)
         return "This device reports less than 1 GB of memory; the VM needs about 300 MB.";
       return "";
@@ -151,7 +157,7 @@
       }
       root.querySelectorAll(".vmlab-start").forEach((b) => (b.disabled = true));
       const manifest = await (await fetch(new URL("manifest.json", base))).json();
-      const names = fromState ? ["libv86.js", "v86.wasm", "state.bin.zst"] : ["libv86.js", "v86.wasm", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz"];
+      const names = fromState ? ["libv86.js", "v86.wasm.gz", "state.bin.zst"] : ["libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz"];
       const total = names.reduce((n, f) => n + manifest.files[f], 0);
       bar.max = total;
       bar.hidden = false;
@@ -168,7 +174,7 @@
       say(fromState ? "Restoring the saved VM…" : "Booting: firmware, then the Linux kernel…");
       const t0 = performance.now();
       const options = {
-        wasm_fn: async (env) => (await WebAssembly.instantiate(data["v86.wasm"], env)).instance.exports,
+        wasm_fn: async (env) => (await WebAssembly.instantiate(await gunzip(data["v86.wasm.gz"]), env)).instance.exports,
         memory_size: manifest.memory_mb * 1024 * 1024,
         vga_memory_size: manifest.vga_memory_kb * 1024, // as when the state was saved
         autostart: true,
