@@ -560,7 +560,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 fetch(arch, out=lambda line: print(line, file=sys.stderr))
-                kernel(arch)
+                # i386 pins the kernel's source instead (sitebuild/browser_vm_kernel.py builds it)
+                if any(p.name.startswith("linux-image-") for p in packages(arch)):
+                    kernel(arch)
     except GuestError as exc:
         print(exc, file=sys.stderr)
         return 1
