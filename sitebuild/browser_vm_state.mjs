@@ -54,7 +54,7 @@ const emulator = new V86({
   bios: buffer(config["bios.bin"]),
   vga_bios: buffer(config["vgabios.bin"]),
   bzimage: buffer(config.bzImage),
-  initrd: buffer(config["initrd.gz"]),
+  initrd: buffer(config["initrd.cpio"]),
   cmdline: config.cmdline,
   autostart: false,
   disable_jit: true, // the JIT compiles blocks asynchronously: when they take over varies

@@ -157,7 +157,7 @@
       }
       root.querySelectorAll(".vmlab-start").forEach((b) => (b.disabled = true));
       const manifest = await (await fetch(new URL("manifest.json", base))).json();
-      const names = fromState ? ["libv86.js", "v86.wasm.gz", "state.bin.zst"] : ["libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz"];
+      const names = fromState ? ["libv86.js", "v86.wasm.gz", "state.bin.zst"] : ["libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.cpio"];
       const total = names.reduce((n, f) => n + manifest.files[f], 0);
       bar.max = total;
       bar.hidden = false;
@@ -188,7 +188,7 @@
           bios: { buffer: data["bios.bin"].buffer },
           vga_bios: { buffer: data["vgabios.bin"].buffer },
           bzimage: { buffer: data["bzImage"].buffer },
-          initrd: { buffer: data["initrd.gz"].buffer },
+          initrd: { buffer: data["initrd.cpio"].buffer },
           cmdline: manifest.cmdline,
         });
       emulator = new window.V86(options);
