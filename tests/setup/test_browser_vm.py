@@ -32,3 +32,9 @@ def test_the_manifest_says_nothing_that_differs_between_machines() -> None:
     text = json.dumps(built.manifest)
     assert str(browser_vm.cache_dir()) not in text and "/root" not in text
     assert built.manifest["files"]["state.bin.zst"] == built.files["state.bin.zst"].stat().st_size
+
+
+def test_the_page_states_the_memory_the_vm_takes() -> None:
+    """Before the reader downloads anything, the page says how much memory the VM takes."""
+    page = (Path(__file__).parents[2] / "docs" / "try-it.md").read_text()
+    assert f"the VM takes {browser_vm.MEMORY_MB} MB of your device's memory" in page
