@@ -28,7 +28,7 @@ endif
 # its saved state (sitebuild/browser_vm.py); gcc, make, flex, bison, bc and xz build its kernel
 # from Debian's source (sitebuild/browser_vm_kernel.py). Later builds reuse both from the cache.
 SYSTEM_TOOLS_BUILD := venv dot node zstd gcc make flex bison bc xz
-SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium java busybox node npm ip qemu-system-x86_64
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox java busybox node npm ip qemu-system-x86_64
 
 .PHONY: help setup setup-test serve build test linkcheck lint format clean lock bench
 
