@@ -84,3 +84,19 @@ def test_cold_boot_from_firmware(page: Page) -> None:
     assert "Linux version 6.12." in boot_log and "Run /init as init process" in boot_log
     assert "uname" not in boot_log
     assert step(page, "vm").splitlines()[0].startswith("6.12.")
+
+
+@pytest.mark.timeout(900)
+def test_the_walk_passes_on_a_phone_speed_cpu(page: Page) -> None:
+    """At 4x CPU slowdown (Chromium's throttling, as Lighthouse's mobile preset), the resumed VM
+    still does every step; make bench reports how long each takes."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    assert page.evaluate("window.vmLab.boot({fromState: true})")["mode"] == "resume"
+    assert "my PID is 1" in step(page, "pid")
+    assert "outside: vm" in step(page, "uts")
+    assert "can't fork" in step(page, "pids")
+    assert step(page, "memory").splitlines() == ["Killed", "survived", "oom_kill 1"]
+    assert "v2" in step(page, "overlay").splitlines()
+    step(page, "prepare")
+    assert "I am ctr1, PID 1" in step(page, "container")
