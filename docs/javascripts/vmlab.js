@@ -253,6 +253,12 @@
       run(command);
     });
     $(".vmlab-interrupt").addEventListener("click", () => emulator && emulator.serial0_send("\x03"));
+    // A phone's on-screen keyboard shrinks the viewport over the box being typed in: bring the box
+    // back into view, its bottom at the keyboard's edge, so the terminal's last lines show above it.
+    if (window.visualViewport)
+      visualViewport.addEventListener("resize", () => {
+        if (document.activeElement === input) form.scrollIntoView({ block: "end" });
+      });
     document.querySelectorAll(".vmlab-step").forEach((b) =>
       b.addEventListener("click", async () => {
         const command = b.dataset.command;

@@ -100,3 +100,36 @@ def test_the_walk_passes_on_a_phone_speed_cpu(page: Page) -> None:
     assert "v2" in step(page, "overlay").splitlines()
     step(page, "prepare")
     assert "I am ctr1, PID 1" in step(page, "container")
+
+
+@pytest.mark.timeout(600)
+def test_on_a_phone_the_keyboard_leaves_the_box_and_the_last_line_in_view(
+    browser: Browser, site_url: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(site_url + "try-it/")
+        page.wait_for_function("window.vmLab !== undefined")
+        page.set_default_timeout(5 * MINUTE)
+        page.evaluate("window.vmLab.boot({fromState: true})")
+        step(page, "uts")
+        page.tap("#vmlab-input")
+        # An on-screen keyboard covers about half of a phone's screen: the viewport shrinks.
+        page.set_viewport_size({"width": 375, "height": 400})
+        page.wait_for_timeout(300)
+        box = page.locator("#vmlab-input").bounding_box()
+        screen = page.locator(".vmlab-screen").bounding_box()
+        header = page.locator("header").bounding_box()
+        assert box and screen and header
+        assert header["height"] <= box["y"] and box["y"] + box["height"] <= 400, box
+        # The terminal follows its output, so its last line is at its bottom edge: in view.
+        assert screen["y"] + screen["height"] > header["height"] + 40, screen
+        assert page.evaluate(
+            "(s => s.scrollTop + s.clientHeight >= s.scrollHeight - 2)"
+            "(document.querySelector('.vmlab-screen'))"
+        )
+    finally:
+        context.close()
