@@ -125,8 +125,10 @@
       return `${(n / 1e6).toFixed(1)} MB`;
     }
 
-    // The emulator is served gzipped by the site itself (a host may not compress wasm).
+    // The emulator is served gzipped by the site itself (a host may not compress wasm). A server
+    // that labels the file Content-Encoding: gzip has the browser unpack it already: no gzip magic.
     function gunzip(bytes) {
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
       return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
     }
 
