@@ -217,8 +217,8 @@ def tables(results: dict[str, Any]) -> str:
     out.append(
         format_table(
             "Budgets (bench/budgets.py)",
-            ["budget", "limit", "measured", "verdict"],
-            [[b.name, b.limit, b.measured, verdict(b.met)] for b in check(results)],
+            ["budget", "limit", "before", "measured", "verdict"],
+            [[b.name, b.limit, b.before, b.measured, verdict(b.met)] for b in check(results)],
         )
     )
     return "\n\n".join(out)

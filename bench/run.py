@@ -89,10 +89,9 @@ def stage(results: dict[str, Any], name: str) -> Iterator[None]:
 def main() -> int:
     started = time.perf_counter()
     chosen = chosen_stages(os.environ.get("BENCH"))
-    # Every build here (copies included) reuses the browser VM's saved state and the guest
-    # packages: keyed by their inputs, they are no part of what a page or figure costs. Without
-    # this a copy's cold build would boot the VM under Node.js (about 30 s) and swamp the rest.
-    os.environ.setdefault("GUEST_CACHE", str(REPO / ".cache" / "guest"))
+    # Every build here (copies included) reuses the browser VM's kernel, saved state and guest
+    # packages from the guest cache, which lives outside any clone (sitebuild/guest.py): keyed by
+    # their inputs, they are no part of what a page or figure costs.
     # Other work on the machine skews timings; the load average says how busy it was.
     results: dict[str, Any] = {
         "complete": False,

@@ -57,6 +57,7 @@ class Budget:
     limit: str
     measured: str
     met: bool | None  # None: not measured in this run (the table says why in `measured`)
+    before: str = ""  # what it measured before the work that set the limit (bench/budgets.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,12 +1,13 @@
 """Build the files of the "Try it in your browser" VM: v86, firmware, kernel, initramfs, state.
 
-The Debian packages (i386 kernel, busybox-static, seabios) come from sitebuild/guest.lock.json
-through sitebuild.guest (shared with the VM labs); v86 comes from npm, pinned with its integrity
+The Debian packages (linux-source, busybox-static, seabios) come from sitebuild/guest.lock.json
+through sitebuild.guest (shared with the VM labs); the kernel is built from that source for this
+page (sitebuild/browser_vm_kernel.py); v86 comes from npm, pinned with its integrity
 hash in browser_vm.lock.toml. All is downloaded once into the guest cache (outside the clone:
 sitebuild/guest.py) and verified; the initramfs is built reproducibly; the saved state is made by
 booting the VM headless under Node.js, once, cached by a key over its inputs, so a normal edit of
-the site never pays for it.
-A boot's saved state is not bit-for-bit the same twice (timers, interrupts): it is a cached input.
+the site never pays for it. That boot runs on a virtual clock (browser_vm_state.mjs), so the saved
+state is the same bytes on every machine, like every other file of the site.
 
     python -m sitebuild.browser_vm          build (or reuse) and print the files and sizes
 """
@@ -29,23 +30,29 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitebuild import guest, programs
+from sitebuild import browser_vm_kernel, guest, programs
 
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "browser_vm.lock.toml"  # v86 (npm); the Debian packages are in guest.lock.json
 INIT = HERE / "browser_vm_init.sh"
 STATE_SCRIPT = HERE / "browser_vm_state.mjs"
 ARCH = "i386"
-MEMORY_MB = 128  # v86 loads the initrd at the 64 MB mark: 64 MB of RAM is not enough.
-# console on the first serial port (the page's terminal); the rest trims boot time in an
-# emulator: no crypto self-tests, no ISA/BIOS plug-and-play probing. init_on_free zeroes freed
-# pages, and v86 stores only non-zero pages in a saved state, so the state stays small.
-CMDLINE = (
-    "console=ttyS0 rdinit=/init cryptomgr.notests noisapnp pnpbios=off init_on_free=1 "
-    "tsc=reliable mitigations=off"
-)
+# Guest RAM: v86 loads the initrd at the 64 MB mark, so 64 MB is not enough. At 96 MB and up the
+# compressed state is the same size (2.35 MB: the kernel and BusyBox; free pages are zero and
+# compress to nothing), at 72-80 MB it grows to 3.4 MB; a smaller guest costs the reader's
+# device less memory.
+MEMORY_MB = 96
+# Video memory: the page talks to the VM over the serial port only, and v86 saves video memory
+# whole, zero or not (2 MB of it were 1.8 MB of the raw state). 64 KB holds the BIOS's text screen.
+VGA_MEMORY_KB = 64
+# console on the first serial port (the page's terminal). init_on_free zeroes freed pages, and
+# zero pages compress to nothing in the saved state. The page's kernel has no crypto self-tests,
+# ISA plug-and-play or CPU mitigations to switch off (browser_vm_kernel.config).
+CMDLINE = "console=ttyS0 rdinit=/init init_on_free=1 tsc=reliable"
 # Served files: name in the site -> what it is. The page reads this list from manifest.json.
-PUBLIC = ("libv86.js", "v86.wasm", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz")
+PUBLIC = ("libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.cpio")
+# Published beside the kernel, for the GPL: the exact configuration it was built with.
+CONFIG_NAME = "kernel.config"
 
 
 @dataclass(frozen=True)
@@ -95,9 +102,9 @@ def _v86(cache: Path) -> Path:
 
 
 def _keep(path: str) -> bool:
-    # From busybox-static only the binary (/init links its applets at boot); from the kernel
-    # package only the overlayfs module (overlay is a module in Debian's kernel, with no deps).
-    return path == "bin/busybox" or path.endswith("/kernel/fs/overlayfs/overlay.ko")
+    # From busybox-static only the binary (/init links its applets at boot); Debian 13 ships it
+    # in /usr/bin (merged /usr: the initramfs links /bin to it).
+    return path in ("bin/busybox", "usr/bin/busybox")
 
 
 def _key(*parts: bytes | str) -> str:
@@ -112,7 +119,6 @@ def build(log=print) -> Built:
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     pinned = {p.name: p for p in guest.packages(ARCH)}
-    kernel_pkg = next(n for n in pinned if n.startswith("linux-image-"))
     # Each piece fetches (and verifies) only the packages it is built from, and only on a cache
     # miss: a warm build re-hashes none of the 53 MB of packages.
     firmware = cache / "seabios"
@@ -127,34 +133,29 @@ def build(log=print) -> Built:
     build_dir = _v86(cache)
     files = {
         "libv86.js": build_dir / "libv86.js",
-        "v86.wasm": build_dir / "v86.wasm",
+        # Gzipped here, unpacked by the page (DecompressionStream): 2.1 MB become 0.4 MB on the
+        # wire whatever the host does with application/wasm (GitHub does not document it).
+        "v86.wasm.gz": _gzipped(build_dir / "v86.wasm"),
         "bios.bin": firmware / "bios.bin",
         "vgabios.bin": firmware / "vgabios.bin",
-        "bzImage": guest.kernel(ARCH, log),
     }
+    kernel = browser_vm_kernel.build(log)
+    files["bzImage"] = kernel.bzimage
     # One fixed file time for the guest, not the last commit's (SOURCE_DATE_EPOCH): any fixed time
     # is as reproducible, and a new commit must not mean a new initramfs, so a new one-minute boot.
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
-        cpio = guest.initramfs(
-            ARCH, [kernel_pkg, "busybox-static"], {}, INIT.read_text(), _keep, log
-        )
+        cpio = guest.initramfs(ARCH, ["busybox-static"], {}, INIT.read_text(), _keep, log)
     finally:
         if epoch is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = epoch
-    initrd = cpio.with_suffix(".cpio.gz")
-    if not initrd.exists():  # gzip without a timestamp: the same bytes every time
-        tmp = initrd.with_suffix(".tmp")
-        with (
-            tmp.open("wb") as f,
-            gzip.GzipFile(fileobj=f, mode="wb", mtime=0, compresslevel=9) as z,
-        ):
-            z.write(cpio.read_bytes())
-        tmp.replace(initrd)
-    files["initrd.gz"] = initrd
+    # Uncompressed: the kernel would unpack a gzipped one in the emulated CPU, half of a cold
+    # boot's instructions (110 M to the prompt, 58 M without), to save 1.1 MB of a cold boot's
+    # download; a resume never downloads it.
+    files["initrd.cpio"] = cpio
 
     # The saved state: boot once under Node.js, zero the free memory, save, compress.
     # Keyed by the pins and paths (not by hashing 10 MB of files on every site build).
@@ -163,32 +164,24 @@ def build(log=print) -> Built:
         LOCK.read_bytes(),
         CMDLINE,
         str(MEMORY_MB),
+        str(VGA_MEMORY_KB),
         STATE_SCRIPT.read_bytes(),
     )
     state = cache / f"state-{state_key}.bin.zst"
     boot_log = cache / f"state-{state_key}.json"
     if not state.exists():
-        log("browser VM: booting the guest under Node.js to save its state (once, ~1 min)")
-        raw = state.with_suffix(".raw")
+        log("browser VM: booting the guest under Node.js to save its state (once, seconds)")
         started = time.monotonic()
-        proc = subprocess.run(
-            [programs.require("node"), STATE_SCRIPT, build_dir, json.dumps(_config(files)), raw],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if proc.returncode != 0:
-            raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
-        zstd = programs.require("zstd")
-        subprocess.run([zstd, "-q", "-19", "-f", "--rm", raw, "-o", state], check=True)
-        boot_log.write_text(proc.stdout)
+        boot_log.write_text(save_state(build_dir, files, state))
         size = state.stat().st_size
         log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")
     files["state.bin.zst"] = state
+    files[CONFIG_NAME] = kernel.config
 
     manifest = {
         "v86": build_dir.parent.parent.name,
         "memory_mb": MEMORY_MB,
+        "vga_memory_kb": VGA_MEMORY_KB,
         "cmdline": CMDLINE,
         "files": {n: p.stat().st_size for n, p in files.items()},
         "packages": [
@@ -199,11 +192,43 @@ def build(log=print) -> Built:
     return Built(files, manifest)
 
 
+def save_state(build_dir: Path, files: dict[str, Path], state: Path) -> str:
+    """Boot the VM under Node.js, save its state compressed into `state`; the script's output."""
+    raw = state.with_suffix(".raw")
+    proc = subprocess.run(
+        [programs.require("node"), STATE_SCRIPT, build_dir, json.dumps(_config(files)), raw],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        raise guest.GuestError(f"saving the VM state failed: {proc.stderr.strip()[-300:]}")
+    # -19: --ultra -22 saves 0.01 % more, and needs a larger window to decompress.
+    zstd = programs.require("zstd")
+    subprocess.run([zstd, "-q", "-19", "-f", "--rm", raw, "-o", state], check=True)
+    return proc.stdout
+
+
+def _gzipped(path: Path) -> Path:
+    """`path` gzipped beside it, without a timestamp: the same bytes every time."""
+    out = path.with_name(path.name + ".gz")
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        with (
+            tmp.open("wb") as f,
+            gzip.GzipFile(fileobj=f, mode="wb", mtime=0, compresslevel=9) as z,
+        ):
+            z.write(path.read_bytes())
+        tmp.replace(out)
+    return out
+
+
 def _config(files: dict[str, Path]) -> dict:
     return {
         "memory_mb": MEMORY_MB,
+        "vga_memory_kb": VGA_MEMORY_KB,
         "cmdline": CMDLINE,
-        **{n: str(files[n]) for n in ("bios.bin", "vgabios.bin", "bzImage", "initrd.gz")},
+        **{n: str(files[n]) for n in ("bios.bin", "vgabios.bin", "bzImage", "initrd.cpio")},
     }
 
 

@@ -1,8 +1,8 @@
 """mkdocs-gen-files entry point: the files of the "Try it in your browser" VM go to vm/.
 
 sitebuild.browser_vm fetches, builds and caches them (the first build on a fresh machine downloads
-about 60 MB and boots the VM once under Node.js; later builds reuse the cache); this only copies
-the files into the build's virtual docs tree, never into the repository.
+about 160 MB, builds the kernel and boots the VM once under Node.js; later builds reuse the
+cache); this only copies the files into the build's virtual docs tree, never into the repository.
 """
 
 import json

@@ -306,7 +306,7 @@ def _usr_merge(entries: dict[str, Entry]) -> None:
     scripts start #!/bin/sh). Older packages ship the top-level folders themselves: left alone."""
     for top in ("bin", "sbin", "lib", "lib64"):
         shipped = any(path == top or path.startswith(f"{top}/") for path in entries)
-        if f"usr/{top}" in entries and not shipped:
+        if f"usr/{top}" in entries and not shipped:  # _parents() has made usr/bin if needed
             entries[top] = Entry(top, stat.S_IFLNK | 0o777, f"usr/{top}".encode())
 
 
@@ -558,7 +558,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 fetch(arch, out=lambda line: print(line, file=sys.stderr))
-                kernel(arch)
+                # i386 pins the kernel's source instead (sitebuild/browser_vm_kernel.py builds it)
+                if any(p.name.startswith("linux-image-") for p in packages(arch)):
+                    kernel(arch)
     except GuestError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -186,6 +186,13 @@
       return `${(n / 1e6).toFixed(1)} MB`;
     }
 
+    // The emulator is served gzipped by the site itself (a host may not compress wasm). A server
+    // that labels the file Content-Encoding: gzip has the browser unpack it already: no gzip magic.
+    function gunzip(bytes) {
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+      return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    }
+
     function loadScript(url) {
       return new Promise((resolve, reject) => {
         const s = document.createElement("script");
@@ -198,6 +205,7 @@
 
     function unsupported() {
       if (typeof WebAssembly !== "object") return "this browser has no WebAssembly, which the emulator needs";
+      if (typeof DecompressionStream !== "function") return "this browser is too old to unpack the emulator (it has no DecompressionStream)";
       if (navigator.deviceMemory && navigator.deviceMemory < 1)
         return "this device reports less than 1 GB of memory; the VM needs about 300 MB";
       return "";
@@ -246,7 +254,7 @@
     async function startVM(fromState) {
       const problem = unsupported();
       if (problem) throw new Error(problem);
-      const names = fromState ? ["libv86.js", "v86.wasm", "state.bin.zst"] : ["libv86.js", "v86.wasm", "bios.bin", "vgabios.bin", "bzImage", "initrd.gz"];
+      const names = fromState ? ["libv86.js", "v86.wasm.gz", "state.bin.zst"] : ["libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.cpio"];
       const manifest = await readManifest(names);
       const total = names.reduce((n, f) => n + manifest.files[f], 0);
       bar.max = total;
@@ -265,9 +273,9 @@
       say(fromState ? "Restoring the saved VM…" : "Booting: firmware, then the Linux kernel…");
       const t0 = performance.now();
       const options = {
-        wasm_fn: async (env) => (await WebAssembly.instantiate(data["v86.wasm"], env)).instance.exports,
+        wasm_fn: async (env) => (await WebAssembly.instantiate(await gunzip(data["v86.wasm.gz"]), env)).instance.exports,
         memory_size: manifest.memory_mb * 1024 * 1024,
-        vga_memory_size: 2 * 1024 * 1024,
+        vga_memory_size: manifest.vga_memory_kb * 1024, // as when the state was saved
         autostart: true,
         disable_keyboard: true,
         disable_mouse: true,
@@ -279,7 +287,7 @@
           bios: { buffer: data["bios.bin"].buffer },
           vga_bios: { buffer: data["vgabios.bin"].buffer },
           bzimage: { buffer: data["bzImage"].buffer },
-          initrd: { buffer: data["initrd.gz"].buffer },
+          initrd: { buffer: data["initrd.cpio"].buffer },
           cmdline: manifest.cmdline,
         });
       emulator = new window.V86(options);
@@ -362,6 +370,12 @@
       if (code) b.dataset.command = code.textContent;
       else console.error(`vmlab.js: step "${b.dataset.step}" has no <code> beside its button; it stays disabled`);
     });
+    // A phone's on-screen keyboard shrinks the viewport over the box being typed in: bring the box
+    // back into view, its bottom at the keyboard's edge, so the terminal's last lines show above it.
+    if (window.visualViewport)
+      visualViewport.addEventListener("resize", () => {
+        if (document.activeElement === input) form.scrollIntoView({ block: "end" });
+      });
     document.querySelectorAll(".vmlab-step").forEach((b) =>
       b.addEventListener("click", async () => {
         const command = b.dataset.command;

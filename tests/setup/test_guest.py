@@ -38,7 +38,8 @@ def test_lock_pins_every_wanted_package_by_version_and_sha256() -> None:
             assert re.fullmatch(r"[0-9a-f]{64}", p.sha256), p
             assert p.url.startswith(("debian/pool/", "debian-security/pool/")), p
             assert p.architecture in (arch, "all") and p.version and p.size > 0
-        assert any(p.name.startswith("linux-image-") for p in pinned)
+        # A kernel package, or (i386, the browser VM) the source it is built from.
+        assert any(p.name.startswith(("linux-image-", "linux-source-")) for p in pinned)
 
 
 def test_setup_fetched_and_verified_every_package() -> None:
@@ -244,16 +245,19 @@ def test_initramfs_bytes_are_the_same_when_built_again_from_nothing(
 
 
 def _lines_matching(arch: str, pattern: str) -> Iterator[tuple[str, str]]:
-    """("path:line", group 1) for each match of `pattern` in the files that make guest-lock
-    rewrites for `arch`."""
+    """("path:line", its first matching group) for each match of `pattern` in the files that
+    make guest-lock rewrites for `arch`."""
     for glob in guest.REPINNED[arch]:
         for path in sorted(REPO.glob(glob)):
             for number, line in enumerate(path.read_text().splitlines(), start=1):
                 for m in re.finditer(pattern, line):
-                    yield f"{path.relative_to(REPO)}:{number}", m.group(1)
+                    yield f"{path.relative_to(REPO)}:{number}", next(g for g in m.groups() if g)
 
 
-KERNEL_RELEASE = r"\b(\d+\.\d+\.\d+(?:-\d+|\+deb\d+)-(?:cloud-amd64|amd64|686))\b"
+KERNEL_RELEASE = (
+    r"\b(\d+\.\d+\.\d+(?:-\d+|\+deb\d+)-(?:cloud-amd64|amd64|686))\b"
+    r"|linux-source-\d+\.\d+`? (\d[\w.+~:-]*\w)"  # the browser VM's kernel source (i386)
+)
 BUSYBOX_VERSION = r"busybox-static`?(?: \| | )`?(\d*:?\d[\w.+~:-]*\w)"
 
 
@@ -262,6 +266,7 @@ def test_every_kernel_and_busybox_named_outside_the_lock_is_the_locked_one(arch:
     """What make guest-lock rewrites must agree with the lock, or a re-pin missed a place."""
     locked = guest.packages(arch)
     releases = {guest.kernel_release(p.name) for p in locked if p.name.startswith("linux-image-")}
+    releases |= {p.version for p in locked if p.name.startswith("linux-source-")}
     busybox = {p.version for p in locked if p.name == "busybox-static"}
     kernels = list(_lines_matching(arch, KERNEL_RELEASE))
     busyboxes = list(_lines_matching(arch, BUSYBOX_VERSION))

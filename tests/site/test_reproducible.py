@@ -32,8 +32,9 @@ def _start_clean_build(workdir: Path) -> tuple[subprocess.Popen[str], Path]:
     process = subprocess.Popen(
         [*MKDOCS, "build", "--strict", "--site-dir", str(site)],
         cwd=project,
-        # The browser VM's files are shared, like downloaded packages: its saved state comes from
-        # a real boot, which no two runs time alike, so it is a cached input, not rebuilt here.
+        # The browser VM's files are shared, like downloaded packages: its kernel takes minutes
+        # to build. Its kernel and saved state are the same bytes from any build; that is
+        # tested apart (tests/setup/test_browser_vm_kernel.py, tests/setup/test_browser_vm.py).
         env={**mkdocs_env(), figures.CACHE_ENV: str(cache), "GUEST_CACHE": str(guest.cache_dir())},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
