@@ -29,7 +29,7 @@ endif
 # from Debian's source (sitebuild/browser_vm_kernel.py). Later builds reuse both from the cache.
 SYSTEM_TOOLS_BUILD := venv dot node zstd gcc make flex bison bc xz
 # pgrep (procps): the lab tests run it, and it is not on every Debian machine.
-SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox java busybox node npm ip \
+SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox-esr java busybox node npm ip \
 	qemu-system-x86_64 pgrep
 
 .PHONY: help setup setup-test serve build test test-fast linkcheck lint format clean lock bench

@@ -21,7 +21,6 @@ debian_package() {
     venv) echo python3-venv ;;
     qemu-system-x86_64) echo qemu-system-x86 ;;
     xz) echo xz-utils ;;
-    firefox) echo firefox-esr ;;
     *) echo "$1" ;;
   esac
 }
@@ -47,7 +46,7 @@ present() {
     # Debian's static busybox contains that string.)
     busybox) [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ;;
     # Debian's Firefox is firefox-esr; GitHub's Ubuntu image has Mozilla's as firefox.
-    firefox) command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 ;;
+    firefox-esr) command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }

@@ -18,11 +18,11 @@ try {
   page.setDefaultTimeout(300_000);
   await page.goto(url);
   await page.waitForFunction("window.vmLab !== undefined");
-  const times = await page.evaluate(() => window.vmLab.boot({ fromState: true }));
+  const times = await page.evaluate(() => globalThis.vmLab.boot({ fromState: true }));
   const steps = {};
   for (const name of ["vm", "uts"]) {
     const command = await page.$eval(`button[data-step="${name}"]`, (b) => b.dataset.command);
-    steps[name] = await page.evaluate((c) => window.vmLab.run(c), command);
+    steps[name] = await page.evaluate((c) => globalThis.vmLab.run(c), command);
   }
   const agent = await page.evaluate(() => navigator.userAgent);
   console.log(JSON.stringify({ agent, times, steps }));

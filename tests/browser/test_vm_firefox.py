@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCRIPT = Path(__file__).with_name("firefox_vm.mjs")
 # Debian's firefox-esr (make setup-test installs it), or Mozilla's firefox where that is installed.
 FIREFOX = shutil.which("firefox-esr") or shutil.which("firefox") or "/usr/bin/firefox-esr"
