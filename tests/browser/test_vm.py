@@ -12,42 +12,15 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.trypage import MINUTE, open_try_it, run, step
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-MINUTE = 60_000
 
 
 @pytest.fixture
 def page(browser: Browser, site_url: str) -> Iterator[Page]:
-    context = browser.new_context()
-    page = context.new_page()
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(site_url + "try-it/")
-    page.wait_for_function("window.vmLab !== undefined")
-    # Nothing of the VM loads before the reader asks for it.
-    assert not [u for u in requests if "/vm/" in u], requests
-    page.set_default_timeout(5 * MINUTE)
-    yield page
-    context.close()
-
-
-def run(page: Page, command: str, seconds: int = 120) -> str:
-    """Type `command` at the VM's shell; its output. Fails if no prompt follows in `seconds`."""
-    return page.evaluate(
-        """([command, seconds]) => Promise.race([
-            window.vmLab.run(command),
-            new Promise((_, fail) => setTimeout(() => fail(
-                new Error(`no prompt ${seconds} s after typing ${command}`)), seconds * 1000)),
-        ])""",
-        [command, seconds],
-    )
-
-
-def step(page: Page, name: str) -> str:
-    # The page's script reads each step's command from the <code> beside its button.
-    command = page.get_attribute(f'button[data-step="{name}"]', "data-command")
-    assert command, f"no step {name!r} on the page"
-    return run(page, command)
+    with open_try_it(browser, site_url) as page:
+        yield page
 
 
 @pytest.mark.timeout(600)

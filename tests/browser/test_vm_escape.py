@@ -12,25 +12,19 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.browser.trypage import open_try_it, step
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-MINUTE = 60_000
 
 
 @pytest.fixture
 def page(browser: Browser, site_url: str) -> Iterator[Page]:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(site_url + "try-it/")
-    page.wait_for_function("window.vmLab !== undefined")
-    page.set_default_timeout(5 * MINUTE)
-    yield page
-    context.close()
+    with open_try_it(browser, site_url) as page:
+        yield page
 
 
-def step(page: Page, name: str) -> list[str]:
-    command = page.get_attribute(f'button[data-step="{name}"]', "data-command")
-    assert command, f"no step {name!r} on the page"
-    return page.evaluate("c => window.vmLab.run(c)", command).splitlines()
+def lines(page: Page, name: str) -> list[str]:
+    return step(page, name).splitlines()
 
 
 @pytest.mark.timeout(600)
@@ -38,20 +32,20 @@ def test_privileged_escapes_and_each_fence_stops_the_same_attempt(page: Page) ->
     page.evaluate("window.vmLab.boot({fromState: true})")
 
     # Every capability and the VM's PID namespace: init is PID 1, its secret and hostname fall.
-    escape = step(page, "escape")
+    escape = lines(page, "escape")
     assert escape[0].startswith("PID ") and escape[0].endswith("; PID 1 is init"), escape
     assert escape[1:] == ["a secret of the VM", "the VM is now called escaped"], escape
     # The step names the VM back, so the next steps (and the reader) start from "vm".
-    assert step(page, "uts")[-1] == "outside: vm"
+    assert lines(page, "uts")[-1] == "outside: vm"
 
     # Its own PID namespace: PID 1 is its own shell, and init's root cannot be named.
-    pidns = step(page, "pidns-holds")
+    pidns = lines(page, "pidns-holds")
     assert pidns[0] == "PID 1 here; PID 1 is busybox", pidns
     assert "/proc/1/root/root/secret': No such file or directory" in pidns[1], pidns
     assert pidns[-1] == "the VM is still called vm", pidns
 
     # A user namespace: root by its own count, init in sight, and every door refused.
-    userns = step(page, "userns-holds")
+    userns = lines(page, "userns-holds")
     assert userns[:2] == ["uid=0 gid=0", "PID 1 is init"], userns
     assert "/proc/1/root/root/secret': Permission denied" in userns[2], userns
     assert "nsenter: can't open '/proc/1/ns/" in userns[3] and "Permission denied" in userns[3]

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Error, Page, expect
 
+from tests.browser import trypage
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 FAKE_V86 = Path(__file__).with_name("fake_v86.js")
 
@@ -53,16 +55,9 @@ def started(page: Page) -> None:
     expect(page.locator(".vmlab-status")).to_contain_text("VM ready")
 
 
+# The stand-in VM answers at once: a prompt that takes ten seconds is not coming.
 def run(page: Page, command: str, seconds: int = 10) -> str:
-    """Type `command` through the page's test hook; fail if no prompt follows within `seconds`."""
-    return page.evaluate(
-        """([command, seconds]) => Promise.race([
-            window.vmLab.run(command),
-            new Promise((_, fail) => setTimeout(() => fail(
-                new Error(`no prompt ${seconds} s after typing ${command}`)), seconds * 1000)),
-        ])""",
-        [command, seconds],
-    )
+    return trypage.run(page, command, seconds)
 
 
 def step_output(page: Page, name: str) -> str:
