@@ -37,7 +37,7 @@ SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox-esr java busybox
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
 	@echo "make test    set up, then build strictly and run every check"
-	@echo "make test-fast  the checks that need no root, VM, browser or site build (any user, ~15 s)"
+	@echo "make test-fast  the checks that need no root, VM, browser or site build (any user, ~30 s)"
 	@echo "make labs    run every lab of the See it yourself page for real (as root)"
 	@echo "make build   strict build into site/"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
