@@ -211,6 +211,16 @@
       return "";
     }
 
+    // Ask the browser for the guest's memory before downloading anything: a device that cannot
+    // spare it refuses here (a RangeError), and the reader gets a sentence, not a dead emulator.
+    function reserve(mb) {
+      try {
+        new WebAssembly.Memory({ initial: Math.ceil((mb * 1024 * 1024) / 65536) });
+      } catch (e) {
+        throw new Error(`this browser refused the ${mb} MB of memory the VM needs: ${e.message}`, { cause: e });
+      }
+    }
+
     async function readManifest(names) {
       const response = await fetchOk("manifest.json");
       let manifest;
@@ -256,6 +266,7 @@
       if (problem) throw new Error(problem);
       const names = fromState ? ["libv86.js", "v86.wasm.gz", "state.bin.zst"] : ["libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.cpio"];
       const manifest = await readManifest(names);
+      reserve(manifest.memory_mb);
       const total = names.reduce((n, f) => n + manifest.files[f], 0);
       bar.max = total;
       bar.value = 0;

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Error, Page, expect
 
+from sitebuild.browser_vm import MEMORY_MB
 from tests.browser import trypage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -130,6 +131,27 @@ def test_a_failing_manifest_says_so(page: Page, code: int) -> None:
     expect(page.locator(".vmlab-status")).to_contain_text("Could not start")
     status = stopped_cleanly(page)
     assert f"manifest.json: HTTP {code}" in status, status
+
+
+def test_a_browser_that_refuses_the_memory_says_so_before_any_download(page: Page) -> None:
+    fake_emulator(page)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    # As a device short of memory does: WebAssembly refuses an allocation the size of the guest's.
+    page.evaluate(
+        """() => {
+            const Real = WebAssembly.Memory;
+            WebAssembly.Memory = function (d) {
+                if (d.initial > 256) throw new RangeError("could not allocate memory");
+                return new Real(d);
+            };
+        }"""
+    )
+    start(page)
+    expect(page.locator(".vmlab-status")).to_contain_text("Could not start")
+    status = stopped_cleanly(page)
+    assert f"refused the {MEMORY_MB} MB of memory the VM needs: could not allocate" in status
+    assert [u.rsplit("/", 1)[-1] for u in fetched if "/vm/" in u] == ["manifest.json"], fetched
 
 
 def test_a_restored_vm_that_never_answers_gives_up(page: Page) -> None:
