@@ -38,6 +38,7 @@ from bench.pages import first_visits, nginx_serving, site_pages
 from bench.report import tables
 from bench.scale import bench_scale
 from bench.vm import measure as bench_vm
+from bench.vm import write_record as write_vm_record
 from sitebuild.project import CHROMIUM, REPO, SITE_PATH, copy_project
 
 RESULTS = REPO / "bench" / "results.json"
@@ -132,6 +133,7 @@ def main() -> int:
                     log("the Try it in your browser VM: resume with every step, then a cold boot")
                     with stage(results, "vm"):
                         results["vm"] = bench_vm(url + "try-it/")
+                    write_vm_record(results["vm"])
         if "scale" in chosen:
             with stage(results, "scale"):
                 results["scale"] = bench_scale(project, work)

@@ -4,6 +4,9 @@
                                                               passes nginx's, which gzips)
     rows(site) -> the same, served from a built site directory by a plain local server
     python -m bench.vm SITE_DIR                              prints the rows
+    write_record(rows) -> bench/vm-latest.json               the last run, dated, with its machine
+                                                              and load: the page's numbers
+                                                              (sitebuild/bench_numbers.py)
 
 Resume (from the saved state) runs every step of the page's walk, at full speed and again at 4x
 CPU slowdown (Chromium's throttling, as Lighthouse does for a phone); a cold boot then boots from
@@ -15,8 +18,12 @@ never assert them.
 from __future__ import annotations
 
 import json
+import os
+import platform
+import re
 import sys
 import threading
+from datetime import UTC, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +31,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from sitebuild.bench_numbers import RECORD
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS
 
 STEPS = ["vm", "pid", "uts", "pids", "memory", "overlay", "prepare", "container"]
@@ -87,6 +95,19 @@ def measure(url: str) -> list[dict[str, Any]]:
         (f"slowest step, {SLOWDOWN}x slowdown", max(slow["steps"].values()), "s"),
     ]
     return [{"name": n, "value": v, "unit": u} for n, v, u in out]
+
+
+def write_record(rows: list[dict[str, Any]], path: Path = RECORD) -> None:
+    """Keep this run's numbers for the page, saying when and where they were measured."""
+    cpu = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"^model name\s*: (.*)", cpu, re.MULTILINE)
+    machine = f"headless Chromium, {model[1] if model else platform.machine()}"
+    record = {
+        "measured": datetime.now(UTC).date().isoformat(),
+        "machine": f"{machine}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        **{row["name"]: row["value"] for row in rows},
+    }
+    path.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def rows(site: Path) -> list[dict[str, Any]]:

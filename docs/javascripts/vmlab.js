@@ -314,7 +314,9 @@
         let waiting = true;
         vm.add_listener("emulator-ready", () => {
           if (!waiting) return;
-          enter();
+          // Not from inside the event: v86 is still restoring then, and the key would be lost
+          // (the shell then answered only the next press, a second later).
+          Promise.resolve().then(enter);
           poke = setInterval(enter, 1000);
         });
         try {
