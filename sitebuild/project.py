@@ -34,6 +34,7 @@ PROJECT_FILES = [
     "overrides",
     "includes",
     "hooks",
+    "bench/vm-latest.json",  # the numbers Try it states ([[bench NAME]])
 ]
 
 # Headless Chromium as the browser tests and the benchmark start it: Debian's binary (Playwright's
@@ -108,6 +109,7 @@ def copy_project(dest: Path) -> Path:
         if source.is_dir():
             shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     # The figure cache is keyed by content, so sharing it keeps copies fast and stays correct.
     if (REPO / ".cache").exists():

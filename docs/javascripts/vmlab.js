@@ -314,10 +314,11 @@
         let waiting = true;
         vm.add_listener("emulator-ready", () => {
           if (!waiting) return;
-          // Not from inside the event: v86 is still restoring then, and the key would be lost
-          // (the shell then answered only the next press, a second later).
+          // Not from inside the event: v86 is still restoring then, and the key would be lost.
+          // Pressed again every quarter second: in WebKit the first press after the event is
+          // lost too, and a second's wait was most of a resume.
           Promise.resolve().then(enter);
-          poke = setInterval(enter, 1000);
+          poke = setInterval(enter, 250);
         });
         try {
           await Promise.race([prompt, limit.expired]);
