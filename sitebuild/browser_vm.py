@@ -96,7 +96,13 @@ def _v86(cache: Path) -> Path:
         )
     shutil.rmtree(out, ignore_errors=True)
     with tarfile.open(tgz) as t:
-        t.extractall(out, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            t.extractall(out, filter="data")
+        else:  # `filter` came in Python 3.11.4; Debian 12's python3 is 3.11.2
+            for m in t.getmembers():
+                if m.name.startswith("/") or ".." in Path(m.name).parts or m.issym() or m.islnk():
+                    raise guest.GuestError(f"npm v86 {v['version']}: unexpected member {m.name}")
+            t.extractall(out)
     (out / ".extracted").touch()
     return out / "package" / "build"
 
