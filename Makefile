@@ -25,9 +25,9 @@ export SOURCE_DATE_EPOCH
 endif
 
 # node and zstd: the build boots the "Try it in your browser" VM once under Node.js and compresses
-# its saved state (sitebuild/browser_vm.py); gcc, make, flex, bison, bc and xz build its kernel
+# its saved state (sitebuild/browser_vm.py); gcc, ld, make, flex, bison, bc and xz build its kernel
 # from Debian's source (sitebuild/browser_vm_kernel.py). Later builds reuse both from the cache.
-SYSTEM_TOOLS_BUILD := venv dot node zstd gcc make flex bison bc xz
+SYSTEM_TOOLS_BUILD := venv dot node zstd gcc ld make flex bison bc xz
 # pgrep (procps): the lab tests run it, and it is not on every Debian machine.
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox-esr java busybox node npm ip \
 	qemu-system-x86_64 pgrep

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitebuild import guest
+from sitebuild import guest, programs
 
 ARCH = "i386"
 FRAGMENT = Path(__file__).with_name("browser_vm_kernel.config")
@@ -43,7 +43,8 @@ BUILD_ENV = {
     "LC_ALL": "C",
     "TZ": "UTC",
 }
-# Programs the build runs (sitebuild/system_deps.sh installs them on Debian).
+# Programs the build runs (sitebuild/system_deps.sh installs them on Debian; tar and perl are
+# Essential there). Checked only when there is a kernel to build.
 TOOLS = ("gcc", "ld", "make", "flex", "bison", "bc", "tar", "xz", "perl")
 
 
@@ -91,14 +92,8 @@ def check_config(config: str, fragment: str = "", where: Path = FRAGMENT) -> Non
 
 
 def _version(tool: str) -> str:
-    try:
-        return subprocess.run(
-            [tool, "--version"], capture_output=True, text=True, check=True
-        ).stdout.splitlines()[0]
-    except (OSError, subprocess.CalledProcessError, IndexError):
-        raise guest.GuestError(
-            f"kernel build: '{tool}' is missing; run make setup (sitebuild/system_deps.sh)"
-        ) from None
+    version = [programs.require(tool), "--version"]
+    return subprocess.run(version, capture_output=True, text=True, check=True).stdout.split("\n")[0]
 
 
 def key() -> str:
@@ -118,15 +113,12 @@ def build(log: Callable[[str], None] = print, cache: Path | None = None) -> Kern
     """The kernel of the current inputs: from the cache, or built now (minutes) into it."""
     cache = cache or guest.cache_dir() / "browser-vm-kernel"
     pkg = source_package()
-    for tool in TOOLS:
-        if shutil.which(tool) is None:
-            raise guest.GuestError(
-                f"kernel build: '{tool}' is missing; run make setup (sitebuild/system_deps.sh)"
-            )
     out = cache / key()
     kernel = Kernel(out / "bzImage", out / "kernel.config", pkg)
     if kernel.bzimage.is_file() and kernel.config.is_file():
         return kernel
+    for tool in TOOLS:
+        programs.require(tool)
     deb = guest.fetch(ARCH, [pkg.name], log)[pkg.name]
     cache.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -158,12 +150,8 @@ def build(log: Callable[[str], None] = print, cache: Path | None = None) -> Kern
         config = (work / "out" / ".config").read_text()
         check_config(config)
         _run([*make, f"-j{os.cpu_count() or 1}", "bzImage"], src, stamp=stamp)
-        out.mkdir(parents=True, exist_ok=True)
-        staged = out / "kernel.config.tmp"
-        staged.write_text(config)
-        shutil.copy(work / "out" / "arch" / "x86" / "boot" / "bzImage", out / "bzImage.tmp")
-        os.replace(out / "bzImage.tmp", kernel.bzimage)
-        os.replace(staged, kernel.config)
+        guest.write_atomic(kernel.config, config.encode())
+        guest.write_atomic(kernel.bzimage, (work / "out/arch/x86/boot/bzImage").read_bytes())
     log(
         f"browser VM: kernel built in {time.monotonic() - started:.0f} s "
         f"({kernel.bzimage.stat().st_size:,} bytes)"
@@ -184,7 +172,7 @@ def _run(cmd: list[str], cwd: Path, mkdir: str = "", stamp: str = "") -> None:
 def main() -> int:
     try:
         kernel = build(lambda line: print(line, file=sys.stderr))
-    except guest.GuestError as e:
+    except (guest.GuestError, programs.ProgramMissing) as e:
         print(e, file=sys.stderr)
         return 1
     print(f"{kernel.bzimage.stat().st_size:>12,}  {kernel.bzimage}")

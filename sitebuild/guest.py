@@ -220,11 +220,11 @@ def kernel(arch: str, out: Callable[[str], None] = print) -> Path:
         with deb_data(deb) as tar:
             member = next(m for m in tar if m.name.startswith("./boot/vmlinuz-"))
             data = tar.extractfile(member).read()  # type: ignore[union-attr]
-        _write_atomic(target, data)
+        write_atomic(target, data)
     return target
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as part:
         part.write(data)
@@ -365,7 +365,7 @@ def initramfs(
         entries.setdefault(d, Entry(d, stat.S_IFDIR | 0o755))
     _parents(entries)
     _usr_merge(entries)
-    _write_atomic(target, cpio(entries.values(), mtime))
+    write_atomic(target, cpio(entries.values(), mtime))
     return target
 
 

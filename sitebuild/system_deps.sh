@@ -21,6 +21,7 @@ debian_package() {
     venv) echo python3-venv ;;
     qemu-system-x86_64) echo qemu-system-x86 ;;
     xz) echo xz-utils ;;
+    ld) echo binutils ;;
     *) echo "$1" ;;
   esac
 }
