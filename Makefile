@@ -25,8 +25,8 @@ export SOURCE_DATE_EPOCH
 endif
 
 # node and zstd: the build boots the "Try it in your browser" VM once under Node.js and compresses
-# its saved state (sitebuild/browser_vm.py); gcc, ld, make, flex, bison, bc and xz build its kernel
-# from Debian's source (sitebuild/browser_vm_kernel.py). Later builds reuse both from the cache.
+# its saved state (sitebuild/vm/browser_vm.py); gcc, ld, make, flex, bison, bc and xz build its kernel
+# from Debian's source (sitebuild/vm/browser_vm_kernel.py). Later builds reuse both from the cache.
 SYSTEM_TOOLS_BUILD := venv dot node zstd gcc ld make flex bison bc xz
 # pgrep (procps): the lab tests run it, and it is not on every Debian machine.
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox-esr java busybox node npm ip \
@@ -46,37 +46,37 @@ help:
 	@echo "make clean   remove site/, caches and .venv"
 
 setup: $(VENV)/.installed
-	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_BUILD)
+	@sitebuild/setup/system_deps.sh $(SYSTEM_TOOLS_BUILD)
 
 setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.fetched
-	@sitebuild/system_deps.sh $(SYSTEM_TOOLS_TEST)
+	@sitebuild/setup/system_deps.sh $(SYSTEM_TOOLS_TEST)
 
-# The VM labs' guest: Debian packages pinned in sitebuild/guest.lock.json, downloaded once into
-# a cache outside the clone (~/.cache/containers-vs-vms/guest, see sitebuild/guest.py) and verified
+# The VM labs' guest: Debian packages pinned in sitebuild/vm/guest.lock.json, downloaded once into
+# a cache outside the clone (~/.cache/containers-vs-vms/guest, see sitebuild/vm/guest.py) and verified
 # by sha256 (again whenever the lock changes), so a second clone on the same machine downloads
 # nothing. The stamp below only says this clone has checked them.
-.cache/guest/.fetched: sitebuild/guest.lock.json sitebuild/guest.py | $(VENV)/.installed
-	$(PY) -m sitebuild.guest --fetch
+.cache/guest/.fetched: sitebuild/vm/guest.lock.json sitebuild/vm/guest.py | $(VENV)/.installed
+	$(PY) -m sitebuild.vm.guest --fetch
 	@mkdir -p $(@D) && touch $@
 
 # Re-pin the guest packages to the newest in Debian's archive, and every file that names a pin.
 .PHONY: guest-lock
 guest-lock: setup
-	$(PY) -m sitebuild.guest --refresh
+	$(PY) -m sitebuild.vm.guest --refresh
 
 # Node tools from npm are test tools only (HTML checker, axe, Lighthouse, ESLint). The site's build
 # runs Node itself (to save the browser VM's state) but installs nothing from npm: v86 is fetched
-# and verified from sitebuild/browser_vm.lock.toml.
+# and verified from sitebuild/vm/browser_vm.lock.toml.
 # --ignore-scripts: vnu-jar's postinstall would try to download a Java runtime; we use Debian's.
 node_modules/.installed: package-lock.json
-	@sitebuild/system_deps.sh node npm
+	@sitebuild/setup/system_deps.sh node npm
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
 # Re-run only when the lock changes. The .pth file puts the repository on the
 # venv's import path so mkdocs-gen-files scripts and tests import `sitebuild`.
 $(VENV)/.installed: requirements.lock
-	@sitebuild/system_deps.sh venv
+	@sitebuild/setup/system_deps.sh venv
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
 	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/vm_vs_container_repo.pth"
@@ -116,9 +116,9 @@ test-fast:
 # .cache/linkcheck), and every footnote's quoted words in its source; pages not checked for six
 # months. Not in `make test`: the web changes without our commits, so CI runs this weekly.
 # With no network it prints one line and checks only the dates. REPORT=FILE also writes it all
-# as Markdown, for the weekly GitHub issue (sitebuild/weekly_issue.py).
+# as Markdown, for the weekly GitHub issue (sitebuild/checks/weekly_issue.py).
 linkcheck: setup $(VENV)/.installed-test
-	@$(PY) -m sitebuild.linkcheck $(if $(REPORT),--report "$(REPORT)")
+	@$(PY) -m sitebuild.checks.linkcheck $(if $(REPORT),--report "$(REPORT)")
 
 # ESLint (pinned in package.json) for the JavaScript: the page's scripts and the Node ones.
 lint: setup $(VENV)/.installed-test node_modules/.installed
@@ -149,7 +149,7 @@ figure: setup
 # nginx serves the built site compressed, as GitHub Pages does; results land in bench/results.json.
 # BENCH=scale (or any of builds,edits,figures,pages,lighthouse,scale) runs only those stages.
 bench: setup-test
-	@sitebuild/system_deps.sh nginx
+	@sitebuild/setup/system_deps.sh nginx
 	BENCH="$(BENCH)" $(PY) -m bench.run
 
 clean:
@@ -160,7 +160,7 @@ clean:
 LABS := $(basename $(notdir $(wildcard scripts/*.py)))
 .PHONY: labs
 labs:
-	@debs="$$(python3 -c 'from sitebuild.guest import cache_dir; print(cache_dir() / "debs")')"; \
+	@debs="$$(python3 -c 'from sitebuild.vm.guest import cache_dir; print(cache_dir() / "debs")')"; \
 	failed=""; for lab in $(LABS); do \
 		echo "=== python3 scripts/$$lab.py"; \
 		VM_LAB_CACHE="$$debs" python3 scripts/$$lab.py || failed="$$failed $$lab"; \

@@ -21,9 +21,15 @@ def plugin_name(entry: str | dict[str, Any]) -> str:
     return entry if isinstance(entry, str) else next(iter(entry))
 
 
+NO_FIGURES_SCRIPT = "bench_generate_no_figures.py"
+NO_FIGURES = """from sitebuild import generate
+generate.under_gen_files(lambda root, write: (generate.chart(write), generate.browser_vm(write)))
+"""
+
+
 def write_no_figures_config(project: Path) -> Path:
     """A config that INHERITs mkdocs.yml with the figure pipeline switched off: gen-files
-    without sitebuild/gen_figures.py (it renders diagrams/ into figures/) and no hooks/figures.py
+    generating all but the figures (NO_FIGURES_SCRIPT) and no hooks/figures.py
     (it expands `[[figure NAME]]`, rendering on a cache miss), so those lines stay plain text.
 
     MkDocs replaces lists when it merges an inherited config, so the child repeats every other
@@ -35,9 +41,8 @@ def write_no_figures_config(project: Path) -> Path:
         if plugin_name(plugin) == "gen-files":
             # Keep the other generated files (the start-up chart, the browser VM's files): only
             # the figures are what this baseline leaves out.
-            settings = plugin["gen-files"]
-            scripts = [s for s in settings["scripts"] if Path(s).name != "gen_figures.py"]
-            plugin = {"gen-files": {**settings, "scripts": scripts}}
+            (project / NO_FIGURES_SCRIPT).write_text(NO_FIGURES)
+            plugin = {"gen-files": {**plugin["gen-files"], "scripts": [NO_FIGURES_SCRIPT]}}
         plugins.append(plugin)
     hooks = [h for h in config.get("hooks", []) if Path(h).name != "figures.py"]
     path = project / "mkdocs.no-figures.yml"

@@ -91,7 +91,7 @@ def main() -> int:
     started = time.perf_counter()
     chosen = chosen_stages(os.environ.get("BENCH"))
     # Every build here (copies included) reuses the browser VM's kernel, saved state and guest
-    # packages from the guest cache, which lives outside any clone (sitebuild/guest.py): keyed by
+    # packages from the guest cache, which lives outside any clone (sitebuild/vm/guest.py): keyed by
     # their inputs, they are no part of what a page or figure costs.
     # Other work on the machine skews timings; the load average says how busy it was.
     results: dict[str, Any] = {

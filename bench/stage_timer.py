@@ -50,7 +50,7 @@ def on_pre_build(config: Any) -> None:
     totals.clear()
 
 
-# gen-files runs the figure pipeline (sitebuild/gen_figures.py) when MkDocs collects the files.
+# gen-files runs the figure pipeline (sitebuild/generate.py) when MkDocs collects the files.
 on_files = _bracket("figures (gen-files)")
 
 

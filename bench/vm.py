@@ -6,7 +6,7 @@
     python -m bench.vm SITE_DIR                              prints the rows
     write_record(rows) -> bench/vm-latest.json               the last run, dated, with its machine
                                                               and load: the page's numbers
-                                                              (sitebuild/bench_numbers.py)
+                                                              (sitebuild/pages/bench_numbers.py)
 
 Resume (from the saved state) runs every step of the page's walk, at full speed and again at 4x
 CPU slowdown (Chromium's throttling, as Lighthouse does for a phone); a cold boot then boots from
@@ -31,7 +31,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from sitebuild.bench_numbers import RECORD
+from sitebuild.pages.bench_numbers import RECORD
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS
 
 STEPS = ["vm", "pid", "uts", "pids", "memory", "overlay", "prepare", "container"]

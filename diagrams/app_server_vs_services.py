@@ -4,7 +4,7 @@ from diagrams import Cluster, Edge, Node
 from diagrams.onprem.client import Users
 from diagrams.onprem.container import Docker
 
-from sitebuild.figure_kit import ARROW, BORDER, STEP, Fill, Tint, box
+from sitebuild.figures.kit import ARROW, BORDER, STEP, Fill, Tint, box
 
 TITLE = "An application server in a VM versus services in containers"
 ALT = (

@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import PANEL, STEP, Fill, Line, box
+from sitebuild.figures.kit import PANEL, STEP, Fill, Line, box
 
 TITLE = "Building an image up versus stripping a VM image down"
 ALT = (

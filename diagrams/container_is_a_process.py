@@ -3,7 +3,7 @@ and a cgroup."""
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import ARROW, BORDER, STEP, Fill, Line, Tint, box
+from sitebuild.figures.kit import ARROW, BORDER, STEP, Fill, Line, Tint, box
 
 TITLE = "A container is a process on the host"
 ALT = (

@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Node
 
-from sitebuild.figure_kit import INNER, PANEL, Fill, Tint, box, on
+from sitebuild.figures.kit import INNER, PANEL, Fill, Tint, box, on
 
 TITLE = "Containers and VMs together"
 ALT = (

@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge, Node
 
-from sitebuild.figure_kit import Fill, Line, Tint, box
+from sitebuild.figures.kit import Fill, Line, Tint, box
 
 TITLE = "Detached houses and an apartment building"
 ALT = (

@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Node
 
-from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
+from sitebuild.figures.kit import INNER, PANEL, Fill, box, on
 
 TITLE = "Type 1 and type 2 hypervisors"
 ALT = (

@@ -4,7 +4,7 @@ import itertools
 
 from diagrams import Cluster, Node
 
-from sitebuild.figure_kit import INNER, PANEL, Fill, box, on
+from sitebuild.figures.kit import INNER, PANEL, Fill, box, on
 
 TITLE = "The isolation spectrum: process, container, gVisor, microVM, VM"
 ALT = (

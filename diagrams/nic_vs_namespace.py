@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge
 
-from sitebuild.figure_kit import ARROW, INNER, PANEL, STEP, Fill, box
+from sitebuild.figures.kit import ARROW, INNER, PANEL, STEP, Fill, box
 
 TITLE = "A VM's virtual NIC beside a container's network namespace"
 ALT = (

@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge
 
-from sitebuild.figure_kit import ARROW, INNER, PANEL, STEP, Fill, box
+from sitebuild.figures.kit import ARROW, INNER, PANEL, STEP, Fill, box
 
 TITLE = "How overlayfs builds a container's root filesystem"
 ALT = (

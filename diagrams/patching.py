@@ -5,7 +5,7 @@ from diagrams.onprem.compute import Server
 from diagrams.onprem.container import Docker
 from diagrams.programming.flowchart import Document
 
-from sitebuild.figure_kit import STEP, Tint
+from sitebuild.figures.kit import STEP, Tint
 
 TITLE = "Patching containers by replacing them, and a VM in place"
 ALT = (

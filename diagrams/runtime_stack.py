@@ -2,7 +2,7 @@
 
 from diagrams import Cluster, Edge
 
-from sitebuild.figure_kit import ARROW, INNER, PANEL, STEP, Fill, box
+from sitebuild.figures.kit import ARROW, INNER, PANEL, STEP, Fill, box
 
 TITLE = "The runtime stack under docker run and under Kubernetes"
 ALT = (

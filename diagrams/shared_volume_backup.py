@@ -5,7 +5,7 @@ from diagrams.generic.storage import Storage
 from diagrams.onprem.container import Docker
 from diagrams.programming.flowchart import Document
 
-from sitebuild.figure_kit import Line, Tint
+from sitebuild.figures.kit import Line, Tint
 
 TITLE = "Backing up a volume shared by several containers"
 ALT = (

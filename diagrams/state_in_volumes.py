@@ -4,7 +4,7 @@ from diagrams import Cluster, Edge, Node
 from diagrams.generic.storage import Storage
 from diagrams.onprem.container import Docker
 
-from sitebuild.figure_kit import BORDER, Fill, Line, Tint
+from sitebuild.figures.kit import BORDER, Fill, Line, Tint
 
 TITLE = "State inside a VM versus state in volumes"
 ALT = (

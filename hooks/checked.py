@@ -5,7 +5,7 @@ opened its sources and compared each claim (claims/claims.yml holds what they fo
 footnote). overrides/partials/source-file.html shows the date near the foot of the page, in a
 <time datetime>. The build fails, naming the page and the line, when the date is missing on a
 page with footnotes, is not a real date, or lies in the future: a date nobody earned is worse
-than none. The weekly check (sitebuild/quotecheck.py) lists pages not checked for six months.
+than none. The weekly check (sitebuild/checks/quotecheck.py) lists pages not checked for six months.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """MkDocs hook: closed <details> and long listings cost the page nothing until needed.
 
-The work, and why, is in sitebuild/deferred.py: a closed <details> keeps its content in a
+The work, and why, is in sitebuild/pages/deferred.py: a closed <details> keeps its content in a
 <template> until the reader opens it, and a long listing in plain view shows plain text until the
 page is idle, then its highlighting (overrides/main.html does both swaps in the browser).
 """
@@ -11,7 +11,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from sitebuild.deferred import HIGHLIGHT_AT_IDLE_OVER, deferred
+from sitebuild.pages.deferred import HIGHLIGHT_AT_IDLE_OVER, deferred
 
 __all__ = ["HIGHLIGHT_AT_IDLE_OVER", "deferred", "on_page_content"]
 

@@ -32,7 +32,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from sitebuild import figures
-from sitebuild.deferred import deferred
+from sitebuild.pages.deferred import deferred
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)\[\[figure[ \t]+(?P<name>[^\]\s]*)[ \t]*\]\][ \t]*$")
 FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
@@ -75,10 +75,10 @@ def _source_maker_digest() -> bytes:
 
 def _source_html(figure: figures.Figure, anchor: str, config: MkDocsConfig) -> str:
     """The figure's collapsed Source, as the page would have highlighted it, its code in a
-    <template> (sitebuild.deferred) with a copy button. Ids are the anchor's, so a page may show
-    the same figure twice. Kept out of the search index (data-search-exclude): the scripts' code
-    was 43 % of it, and a search for a figure finds its page by the caption. Raw <details> rather
-    than `??? example`, so it can carry that attribute."""
+    <template> (sitebuild.pages.deferred) with a copy button. Ids are the anchor's, so a page may
+    show the same figure twice. Kept out of the search index (data-search-exclude): the scripts'
+    code was 43 % of it, and a search for a figure finds its page by the caption. Raw <details>
+    rather than `??? example`, so it can carry that attribute."""
     root = Path(config.config_file_path).resolve().parent
     code = (root / figure.script).read_text()
     highlight = {**config.mdx_configs.get("pymdownx.highlight", {}), "line_spans": f"__{anchor}"}
@@ -148,7 +148,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         if generated is None:
             raise PluginError(
                 f"{where}: figures/{name}.svg is not in the build; list "
-                "sitebuild/gen_figures.py under the gen-files plugin's scripts in mkdocs.yml."
+                "sitebuild/generate.py under the gen-files plugin's scripts in mkdocs.yml."
             )
         src = get_relative_url(generated.url, page.file.url)
         # A page may show a figure twice; each copy needs its own id (#figure-NAME, -2, ...).

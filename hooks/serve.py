@@ -25,7 +25,7 @@
   restart it to index new pages. `mkdocs build` is never affected.
 - Pygments is about a quarter of a rebuild, and the code blocks of the pages an author did not
   touch come out the same each time: while serving, pymdownx.highlight is replaced by
-  sitebuild/highlight_cache.py (the same extension, configured the same, keeping each block's
+  sitebuild/pages/highlight_cache.py (the same extension, configured the same, keeping each block's
   HTML for the life of the process). Medians of 6 rebuilds in one process, two runs: 0.84 -> 0.71 s
   and 0.89 -> 0.63 s. tests/site/test_serve_hook.py proves that a rebuild's pages are
   byte-identical to `mkdocs build`'s.
@@ -42,7 +42,7 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from sitebuild.highlight_cache import CachedHighlightExtension
+from sitebuild.pages.highlight_cache import CachedHighlightExtension
 
 POLLING_INTERVAL = 0.1  # seconds; MkDocs' default is 0.5
 BUILD_DELAY = 0.02  # seconds; MkDocs' default is 0.1

@@ -61,7 +61,7 @@ class Deb:
     url: str  # under MIRROR
 
 
-# Pinned as in the repository's sitebuild/guest.lock.json (a test checks).
+# Pinned as in the repository's sitebuild/vm/guest.lock.json (a test checks).
 KERNEL = Deb(
     "linux-image-6.12.118+deb13-cloud-amd64",
     "6.12.118-1",

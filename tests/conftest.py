@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from sitebuild import programs
 from sitebuild.project import CHROMIUM, CHROMIUM_ARGS, REPO, build, copy_project
+from sitebuild.setup import programs
 from tests import markers
 from tests.support import SUMMARY_KEYS, counts
 

@@ -2,13 +2,13 @@
 
 Its steps are the modules of this package: draw (run the script, DOT with stable ids), layout
 (Graphviz, hermetic) and svg (self-contained, accessible SVG); this module caches and runs them.
-Plain Python with no MkDocs in it. Callers: sitebuild/gen_figures.py (mkdocs-gen-files),
+Plain Python with no MkDocs in it. Callers: sitebuild/generate.py (every generated file),
 hooks/figures.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure, to look at),
 and any other generator as a pre-build step (`python -m sitebuild.figures`).
 
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
 $FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of every module of the
-pipeline (this package and sitebuild/figure_kit.py, which the scripts import), the `diagrams`
+pipeline (this package and sitebuild/figures/kit.py, which the scripts import), the `diagrams`
 version and the Graphviz version. No version number to remember to bump: any edit re-renders.
 Entries are written to a temporary file and renamed, so a failure never leaves a partial one.
 Each render appends a line to renders.log there: the proof that a warm build renders nothing.
@@ -37,9 +37,10 @@ from sitebuild.figures import layout
 if TYPE_CHECKING:
     from sitebuild.figures import draw
 
-# Where the kit is, without importing it: it imports `diagrams` (0.1 s), and so does `draw`; a
-# build whose figures all come from the cache needs neither (make bench: warm vs no figures).
-FIGURE_KIT = Path(__file__).resolve().parents[1] / "figure_kit.py"
+# The modules that decide a figure's bytes besides its script, read without importing them: the
+# kit and `draw` import `diagrams`, which a build whose figures all come from the cache never needs.
+# (startup_chart.py, beside them, draws the chart from a lab's output and no diagram depends on it.)
+PIPELINE = ("__init__.py", "draw.py", "kit.py", "layout.py", "svg.py")
 
 CACHE_ENV = "FIGURE_CACHE_DIR"
 RENDER_LOG = "renders.log"
@@ -103,8 +104,8 @@ def cache_dir(root: Path) -> Path:
 
 
 def pipeline_modules() -> list[Path]:
-    """The code that decides a figure's bytes besides its script: this package and the kit."""
-    return [*sorted(Path(__file__).parent.glob("*.py")), FIGURE_KIT]
+    """The code that decides a figure's bytes besides its script: the pipeline and the kit."""
+    return [Path(__file__).with_name(name) for name in PIPELINE]
 
 
 @functools.cache
@@ -174,7 +175,7 @@ def render(root: Path, paths: Iterable[Path]) -> list[Figure]:
         if cached is not None:
             figures[path] = cached
             continue
-        from sitebuild.figures import draw, svg  # only on a miss: see FIGURE_KIT
+        from sitebuild.figures import draw, svg  # only on a miss: see PIPELINE
 
         try:
             # Drawing runs the script in this process, one at a time (`diagrams` keeps global

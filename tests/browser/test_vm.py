@@ -29,7 +29,7 @@ def test_resume_then_build_a_container_step_by_step(page: Page) -> None:
     assert times["mode"] == "resume" and times["bytes"] > 1_000_000
 
     vm = step(page, "vm")
-    # The page's own kernel (sitebuild/browser_vm_kernel.py), from Debian's linux-source-6.12.
+    # The page's own kernel (sitebuild/vm/browser_vm_kernel.py), from Debian's linux-source-6.12.
     assert "6.12." in vm and "(build@containers-vs-vms)" in vm, vm
     assert "BIOS-provided physical RAM map" in vm
 

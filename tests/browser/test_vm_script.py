@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Error, Page, expect
 
-from sitebuild.browser_vm import MEMORY_MB
+from sitebuild.vm.browser_vm import MEMORY_MB
 from tests.browser import trypage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -1,5 +1,5 @@
-"""sitebuild/weekly_issue.py files the weekly report as one issue, without GitHub: a fake `gh` on
-PATH records each call and answers `gh issue list` with the open issues the test gives it."""
+"""sitebuild/checks/weekly_issue.py files the weekly report as one issue, without GitHub: a fake
+`gh` on PATH records each call and answers `gh issue list` with the open issues the test gives."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import weekly_issue
+from sitebuild.checks import weekly_issue
 from sitebuild.project import REPO
 
 # Python through /bin/sh: a #! line cannot hold an interpreter path with a space in it, and the
@@ -53,7 +53,7 @@ def run(
         "GITHUB_RUN_ID": "42",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "sitebuild.weekly_issue", str(path), "--outcome", outcome],
+        [sys.executable, "-m", "sitebuild.checks.weekly_issue", str(path), "--outcome", outcome],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -114,7 +114,7 @@ def test_a_failing_gh_is_one_clear_line(tmp_path: Path) -> None:
     (bin_dir / "gh").write_text("#!/bin/sh\necho 'HTTP 401: Bad credentials' >&2\nexit 1\n")
     (bin_dir / "gh").chmod(0o755)
     proc = subprocess.run(
-        [sys.executable, "-m", "sitebuild.weekly_issue", "r.md", "--outcome", "failure"],
+        [sys.executable, "-m", "sitebuild.checks.weekly_issue", "r.md", "--outcome", "failure"],
         cwd=REPO,
         env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
         capture_output=True,

@@ -99,7 +99,7 @@ def test_only_the_weekly_job_may_write_issues_and_it_files_the_report() -> None:
     assert weekly["permissions"] == {"contents": "read", "issues": "write"}
     check, filing = weekly["steps"][-2:]
     assert "make linkcheck REPORT=weekly-report.md" in check["run"]
-    assert filing["run"].startswith("python3 -m sitebuild.weekly_issue weekly-report.md")
+    assert filing["run"].startswith("python3 -m sitebuild.checks.weekly_issue weekly-report.md")
     assert filing["env"]["GH_TOKEN"] == "${{ github.token }}", "the workflow's own token"
     assert filing["env"]["OUTCOME"] == f"${{{{ steps.{check['id']}.outcome }}}}"
     assert filing["if"] == "${{ !cancelled() }}", "a failed check must still file its report"

@@ -1,4 +1,4 @@
-"""claims/claims.yml stays in step with the pages' footnotes (sitebuild/claims.py): the next
+"""claims/claims.yml stays in step with the pages' footnotes (sitebuild/checks/claims.py): the next
 fact-check starts from it, so a footnote without a row, or a row without its footnote, fails here
 naming the page and the footnote."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import claims
+from sitebuild.checks import claims
 
 ROW = """\
 - page: docs/a.md
@@ -66,7 +66,7 @@ def test_a_footnote_without_a_row_and_a_row_without_a_footnote_fail_naming_them(
     found = claims.problems(notes, claims.load(table), claims.page_dates(docs), table)
     assert found == [
         f"docs/a.md:13: footnote [^other] has no row in {table}; add one "
-        "(`python -m sitebuild.claims` prints it) after checking the claim",
+        "(`python -m sitebuild.checks.claims` prints it) after checking the claim",
         f"{table}:8: docs/a.md has no footnote [^removed] any more; remove the row (or fix its "
         "page or footnote)",
     ]

@@ -71,7 +71,7 @@ def test_every_script_renders(rendered: list[figures.Figure]) -> None:
 
 
 def test_scripts_take_colours_from_the_kit() -> None:
-    """A colour is named once, in sitebuild/figure_kit.py; a script's Source block shows only
+    """A colour is named once, in sitebuild/figures/kit.py; a script's Source block shows only
     the figure (`make figure NAME=...` renders one, so no script needs a `__main__` block)."""
     for script in figures.scripts(REPO):
         source = script.read_text()
@@ -217,11 +217,11 @@ class PipelineCopy:
 
 
 def test_editing_the_figure_kit_rerenders_what_uses_it(tmp_path: Path) -> None:
-    """The scripts import sitebuild/figure_kit.py, so its bytes are part of every cache key."""
+    """The scripts import sitebuild/figures/kit.py, so its bytes are part of every cache key."""
     copy = PipelineCopy(tmp_path)
     assert sorted(copy.render()) == ["hypervisor-types", "patching"]
     assert len(copy.render()) == 2, "a second run must render nothing"
-    kit = copy.project / "sitebuild" / "figure_kit.py"
+    kit = copy.project / "sitebuild" / "figures" / "kit.py"
     source = kit.read_text()
     assert 'BORDER = "#546E7A"' in source
     kit.write_text(source.replace('BORDER = "#546E7A"', 'BORDER = "#123456"'))
@@ -234,8 +234,8 @@ def test_editing_the_figure_kit_rerenders_what_uses_it(tmp_path: Path) -> None:
 def test_editing_any_pipeline_module_rerenders_every_figure(tmp_path: Path) -> None:
     """Every module of the pipeline is part of the cache key: no version number to bump."""
     copy = PipelineCopy(tmp_path)
-    modules = sorted((copy.project / "sitebuild" / "figures").glob("*.py"))
-    assert {m.stem for m in modules} >= {"__init__", "draw", "layout", "svg"}
+    modules = [copy.project / "sitebuild" / "figures" / name for name in figures.PIPELINE]
+    assert {m.stem for m in modules} >= {"__init__", "draw", "kit", "layout", "svg"}
     rendered = len(copy.render())
     for module in modules:
         module.write_text(module.read_text() + "\n# edited\n")

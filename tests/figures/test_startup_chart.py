@@ -1,4 +1,4 @@
-"""sitebuild/startup_chart.py: start-up medians as bars on a log scale, from the lab output."""
+"""sitebuild/figures/startup_chart.py: start-up medians as log-scale bars, from the lab output."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sitebuild import startup_chart
+from sitebuild.figures import startup_chart
 
 TABLE = """\
 how it starts                         runs    median       min       max

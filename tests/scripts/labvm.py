@@ -2,7 +2,7 @@
 
 This machine (and so CI's host) mounts cgroup v1, where the labs' v2 code path cannot run. So
 we boot Debian's kernel under QEMU with an initramfs holding the repository's scripts/, busybox
-and Debian's Python (all pinned in sitebuild/guest.lock.json), mount cgroup2 alone on
+and Debian's Python (all pinned in sitebuild/vm/guest.lock.json), mount cgroup2 alone on
 /sys/fs/cgroup, run every lab in turn, and read each one's output back from the serial console.
 One boot serves every test (about a minute under TCG).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from sitebuild import guest  # noqa: E402
+from sitebuild.vm import guest  # noqa: E402
 
 ARCH = "amd64"
 PYTHON = ["python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib"]

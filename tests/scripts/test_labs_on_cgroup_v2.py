@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sitebuild import guest as guest_lock
+from sitebuild.vm import guest as guest_lock
 from tests.scripts import labvm
 from tests.scripts.labkit import OUTPUT, normalise
 

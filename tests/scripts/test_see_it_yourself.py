@@ -125,7 +125,7 @@ def test_cgroup_lab_pages_show_the_v2_run_first_then_v1(built_site: Path, lab: s
 
 @pytest.mark.slow
 def test_startup_page_shows_the_chart_drawn_from_the_verified_output(built_site: Path) -> None:
-    from sitebuild import startup_chart
+    from sitebuild.figures import startup_chart
 
     article = lab_page(built_site, "startup_cost")
     img = article.select_one('img[src$="startup-cost-chart.svg"]')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import guest
+from sitebuild.vm import guest
 from tests.scripts.labkit import (
     ON_KVM,
     WHY,

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from sitebuild import guest
+from sitebuild.vm import guest
 from tests.scripts.labkit import (
     ON_KVM,
     WHY,

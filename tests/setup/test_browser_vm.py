@@ -1,5 +1,5 @@
 """The browser VM's saved state is a build product like any other: the same bytes from every boot
-(sitebuild/browser_vm_state.mjs runs the guest on a virtual clock), so two clean builds of a
+(sitebuild/vm/browser_vm_state.mjs runs the guest on a virtual clock), so two clean builds of a
 commit serve the same vm/state.bin.zst and vm/manifest.json, and the state the browser tests resume
 (tests/browser/test_vm.py) is the one any clean build makes."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import browser_vm
+from sitebuild.vm import browser_vm
 
 
 @pytest.mark.slow

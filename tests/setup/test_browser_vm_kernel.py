@@ -1,4 +1,4 @@
-"""The browser VM's kernel (sitebuild/browser_vm_kernel.py): built from the pinned Debian source
+"""The browser VM's kernel (sitebuild/vm/browser_vm_kernel.py): built from the pinned Debian source
 with the committed fragment, holding what the walk needs, the same bytes from every build."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import browser_vm_kernel as kernel
-from sitebuild import guest
+from sitebuild.vm import browser_vm_kernel as kernel
+from sitebuild.vm import guest
 
 # What the page's walk (and the isolation steps to come) needs from the kernel, per the issue.
 NEEDED = {

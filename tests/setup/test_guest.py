@@ -1,4 +1,4 @@
-"""sitebuild/guest.py: pinned Debian packages, verified, into a reproducible kernel + initramfs."""
+"""sitebuild/vm/guest.py: pinned Debian packages, verified, into a kernel and an initramfs."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import guest
+from sitebuild.vm import guest
 from tests.support import REPO
 
 REPO_CACHE = guest.cache_dir()  # setup's cache, read before any test points GUEST_CACHE elsewhere
@@ -168,7 +168,7 @@ def test_the_cache_lives_outside_the_clone(monkeypatch: pytest.MonkeyPatch) -> N
 def test_command_line_failure_is_one_line_and_exit_1(tmp_path: Path) -> None:
     bad = tmp_path / "cache"
     result = subprocess.run(
-        [sys.executable, "-m", "sitebuild.guest", "--fetch", "sparc"],
+        [sys.executable, "-m", "sitebuild.vm.guest", "--fetch", "sparc"],
         capture_output=True,
         text=True,
         cwd=REPO,

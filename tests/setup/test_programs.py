@@ -4,7 +4,7 @@ A fresh machine without `cpio` failed a test with FileNotFoundError: the test ra
 never installed it. So this reads what the repository runs, from its Python (subprocess calls,
 os.exec*, shutil.which, and /usr/bin/... paths, through `ast`) and from the Makefile's recipes,
 and requires each program to be one setup installs (SYSTEM_TOOLS_BUILD, SYSTEM_TOOLS_TEST and
-every `sitebuild/system_deps.sh NAME` in the Makefile) or one of programs_allowlist.yml, each
+every `sitebuild/setup/system_deps.sh NAME` in the Makefile) or one of programs_allowlist.yml, each
 with its reason. An unlisted program fails the test naming the file and line that runs it.
 """
 
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import programs, reasoned_list
+from sitebuild.checks import reasoned_list
 from sitebuild.project import REPO
+from sitebuild.setup import programs
 
 ALLOWLIST = Path(__file__).with_name("programs_allowlist.yml")
 PYTHON_DIRS = ("bench", "diagrams", "hooks", "scripts", "sitebuild", "tests")
@@ -264,13 +265,13 @@ def makefile_uses(makefile: Path) -> Iterator[Use]:
 
 
 def installed_by_setup(makefile: Path) -> set[str]:
-    """The tools setup installs: SYSTEM_TOOLS_* and every `sitebuild/system_deps.sh NAME ...`."""
+    """The tools setup installs: SYSTEM_TOOLS_* and each `sitebuild/setup/system_deps.sh NAME`."""
     text = re.sub(r"\\\n\s*", " ", makefile.read_text(encoding="utf-8"))  # join continued lines
     variables = dict(re.findall(r"^(SYSTEM_TOOLS_\w+) := (.*)$", text, re.MULTILINE))
     names = set()
     for value in variables.values():
         names |= set(re.sub(r"\$\(SYSTEM_TOOLS_\w+\)", "", value).split())
-    for args in re.findall(r"sitebuild/system_deps\.sh ([^\n;|&]*)", text):
+    for args in re.findall(r"sitebuild/setup/system_deps\.sh ([^\n;|&]*)", text):
         names |= {a for a in args.split() if "$" not in a}
     return names
 
@@ -298,7 +299,8 @@ def test_every_program_run_is_installed_by_setup_or_on_every_debian() -> None:
     missing = unlisted(uses, setup, set(allowlist()))
     assert not missing, (
         "programs that setup does not install: add each to SYSTEM_TOOLS_TEST (Makefile) with its"
-        " Debian package in sitebuild/system_deps.sh, or to tests/setup/programs_allowlist.yml"
+        " Debian package in sitebuild/setup/system_deps.sh, or to"
+        " tests/setup/programs_allowlist.yml"
         " with the reason every machine has it:\n" + "\n".join(missing)
     )
 
@@ -327,7 +329,7 @@ def test_a_program_setup_does_not_install_is_named_with_file_and_line(tmp_path: 
     makefile.write_text(
         "SYSTEM_TOOLS_BUILD := dot\nSYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) rsync\n"
         "EPOCH := $(shell git log -1)\n"
-        "x:\n\t@sitebuild/system_deps.sh nginx\n"
+        "x:\n\t@sitebuild/setup/system_deps.sh nginx\n"
         '\tfor f in a; do echo "a; b" && VAR=1 xz -d $$f || exit 1; done\n'
         "\t$(PY) -m pytest | tee log\n"
     )

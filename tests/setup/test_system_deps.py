@@ -1,4 +1,4 @@
-"""sitebuild/system_deps.sh: quiet when tools are present, one clear line when it can't help."""
+"""sitebuild/setup/system_deps.sh: quiet when tools are there, one clear line when it can't help."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sitebuild.project import REPO
 
-SCRIPT = REPO / "sitebuild" / "system_deps.sh"
+SCRIPT = REPO / "sitebuild" / "setup" / "system_deps.sh"
 
 
 def run(args: list[str], path: str) -> subprocess.CompletedProcess[str]:

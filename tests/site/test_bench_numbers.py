@@ -1,4 +1,4 @@
-"""sitebuild/bench_numbers.py: the page's sizes and times are make bench's, from its record."""
+"""sitebuild/pages/bench_numbers.py: the page's sizes and times are make bench's record."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from markdown import Markdown
 
-from sitebuild import bench_numbers
+from sitebuild.pages import bench_numbers
 
 RESUME = ["libv86.js", "v86.wasm.gz", "state.bin.zst"]
 COLD = ["libv86.js", "v86.wasm.gz", "bios.bin", "vgabios.bin", "bzImage", "initrd.cpio"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import reasoned_list
+from sitebuild.checks import reasoned_list
 from sitebuild.project import REPO
 from tests.support import report
 

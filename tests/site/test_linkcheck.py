@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import linkcheck
+from sitebuild.checks import linkcheck
 from sitebuild.project import REPO
 from tests.support import report
 
@@ -148,7 +148,7 @@ def test_requests_to_one_host_are_spaced_by_the_rate_limit(server: Server, tmp_p
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sitebuild.linkcheck", *args],
+        [sys.executable, "-m", "sitebuild.checks.linkcheck", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

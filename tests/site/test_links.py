@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import linkcheck
+from sitebuild.checks import linkcheck
 from sitebuild.project import build
 from tests.support import report
 

@@ -1,4 +1,4 @@
-"""The quote checker (sitebuild/quotecheck.py), proved offline against a local HTTP server on
+"""The quote checker (sitebuild/checks/quotecheck.py), proved offline against a local HTTP server on
 127.0.0.1 that serves a source with the quoted words and one without them, as the link checker's
 tests do; and the weekly report's Markdown, and the dates pages show, on the real site."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import quotecheck
+from sitebuild.checks import quotecheck
 from sitebuild.project import REPO
 
 HOLDS = (
@@ -195,7 +195,7 @@ def test_cli_names_page_footnote_and_url_and_writes_the_markdown_report(
     report = tmp_path / "report.md"
     proc = subprocess.run(
         [
-            *(sys.executable, "-m", "sitebuild.quotecheck", "--site-dir", str(built)),
+            *(sys.executable, "-m", "sitebuild.checks.quotecheck", "--site-dir", str(built)),
             *("--remap", r"^https://raw\.githubusercontent\.com", sources.base),
             *("--report", str(report), "--today", "2026-12-05", "--retries", "0"),
         ],
@@ -255,7 +255,7 @@ def test_make_linkcheck_writes_links_quotes_and_dates_into_one_report(
     report = tmp_path / "weekly-report.md"
     proc = subprocess.run(
         [
-            *(sys.executable, "-m", "sitebuild.linkcheck", "--site-dir", str(built)),
+            *(sys.executable, "-m", "sitebuild.checks.linkcheck", "--site-dir", str(built)),
             *("--exclude-file", str(excludes), "--cache-dir", str(tmp_path / "cache")),
             *("--timeout", "5", "--retries", "0", "--report", str(report)),
         ],
@@ -281,7 +281,7 @@ def test_the_claims_table_and_the_checker_read_the_same_quotes(built_site: Path)
     """claims/claims.yml is kept in step with the Markdown, the checker reads the built HTML: both
     must find the same quotes in every footnote (code and emphasis marks aside), or the table
     would record words the weekly check never looks for."""
-    from sitebuild import claims
+    from sitebuild.checks import claims
 
     def plain(words: list[str]) -> list[str]:
         return [re.sub(r"[`*_]", "", w) for w in words]

@@ -1,6 +1,6 @@
-"""sitebuild/reasoned_list.py: the one loader of the lists that excuse something with a reason
-(link-check excludes, illustrative code blocks, accepted Nu checker errors). Each bad list fails
-with `FILE:LINE: what is wrong; what to do`."""
+"""sitebuild/checks/reasoned_list.py: the one loader of the lists that excuse something with a
+reason (link-check excludes, illustrative code blocks, accepted Nu checker errors). Each bad list
+fails with `FILE:LINE: what is wrong; what to do`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import reasoned_list
+from sitebuild.checks import reasoned_list
 
 GOOD = "- name: one\n  reason: because\n"
 

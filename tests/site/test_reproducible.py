@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from sitebuild import figures, guest
+from sitebuild import figures
 from sitebuild.project import MKDOCS, REPO, copy_project, last_commit_epoch, mkdocs_env
+from sitebuild.vm import guest
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

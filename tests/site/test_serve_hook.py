@@ -20,8 +20,8 @@ import pytest
 from mkdocs.config import load_config
 from mkdocs.livereload import LiveReloadServer
 
-from sitebuild import highlight_cache
-from sitebuild.highlight_cache import CachedHighlightExtension
+from sitebuild.pages import highlight_cache
+from sitebuild.pages.highlight_cache import CachedHighlightExtension
 from sitebuild.project import REPO, SITE_PATH, config, mkdocs_env
 
 

@@ -26,7 +26,7 @@ import pytest
 from bs4 import BeautifulSoup
 from mkdocs.structure.files import File
 
-from sitebuild import reasoned_list
+from sitebuild.checks import reasoned_list
 from sitebuild.project import REPO, build, config
 from tests.support import report
 

@@ -2,7 +2,7 @@
 
 Debian 13 builds no i386 kernel, and a generic distribution kernel is most of what the page
 downloads and most of its boot time. So the page's kernel is made here: the `linux-source-*`
-package pinned in sitebuild/guest.lock.json (i386), configured as `make ARCH=i386 tinyconfig`
+package pinned in sitebuild/vm/guest.lock.json (i386), configured as `make ARCH=i386 tinyconfig`
 plus the committed fragment browser_vm_kernel.config, built with the host's gcc in 32-bit mode.
 
 Reproducible: the build's date, user, host and version number are fixed (KBUILD_BUILD_*), and
@@ -13,7 +13,7 @@ package, the fragment, this recipe and the compiler's and linker's versions (a D
 of gcc is a new kernel). The first build costs minutes; every later one a hash.
 
     build(log) -> Kernel(bzimage, config)      build once, or reuse
-    python -m sitebuild.browser_vm_kernel      build (or reuse) and print the paths
+    python -m sitebuild.vm.browser_vm_kernel      build (or reuse) and print the paths
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitebuild import guest, programs
+from sitebuild.setup import programs
+from sitebuild.vm import guest
 
 ARCH = "i386"
 FRAGMENT = Path(__file__).with_name("browser_vm_kernel.config")
@@ -43,7 +44,7 @@ BUILD_ENV = {
     "LC_ALL": "C",
     "TZ": "UTC",
 }
-# Programs the build runs (sitebuild/system_deps.sh installs them on Debian; tar and perl are
+# Programs the build runs (sitebuild/setup/system_deps.sh installs them on Debian; tar and perl are
 # Essential there). Checked only when there is a kernel to build.
 TOOLS = ("gcc", "ld", "make", "flex", "bison", "bc", "tar", "xz", "perl")
 

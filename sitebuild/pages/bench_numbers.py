@@ -18,7 +18,7 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-RECORD = Path(__file__).resolve().parents[1] / "bench" / "vm-latest.json"
+RECORD = Path(__file__).resolve().parents[2] / "bench" / "vm-latest.json"
 TOKEN = re.compile(r"\[\[bench ([a-z_]+)\]\]")
 
 

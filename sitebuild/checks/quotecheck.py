@@ -17,7 +17,7 @@ no longer found is reported with page, footnote and URL; so is every source it c
 
 The same run lists pages whose claims were last checked more than six months ago (the `checked:`
 date each page shows near its foot, hooks/checked.py), and can write it all as one Markdown
-report, which the weekly job files as one GitHub issue (sitebuild/weekly_issue.py).
+report, which the weekly job files as one GitHub issue (sitebuild/checks/weekly_issue.py).
 """
 
 from __future__ import annotations
@@ -374,7 +374,7 @@ def markdown_section(report: Report, skipped: bool = False) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sitebuild import linkcheck  # the build and the network probe are the link checker's
+    from sitebuild.checks import linkcheck  # the build and the network probe are the link checker's
 
     parser = argparse.ArgumentParser(prog="quotecheck", description=__doc__.split("\n\n")[0])
     parser.add_argument("--site-dir", type=Path, help="check this built site (default: build one)")

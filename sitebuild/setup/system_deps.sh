@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system tools named on the command line when they are missing.
-#   usage: sitebuild/system_deps.sh dot chromium ...
+#   usage: sitebuild/setup/system_deps.sh dot chromium ...
 # Idempotent and quick when everything is present (one `command -v` per tool).
 # Debian/Ubuntu: apt-get (sudo when not root). macOS: brew. Elsewhere: one line
 # naming the missing tool and how to get it, then exit 1.

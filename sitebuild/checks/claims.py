@@ -9,7 +9,7 @@ footnote's quoted words, a list; absent when it quotes none), `verdict` (one of 
 tests/content/test_claims.py keeps the table in step with the pages: a footnote with no row, a
 row whose footnote is gone, a source or quote the footnote no longer has, or a page whose
 `checked:` date is not its oldest row's, each fails naming page and footnote.
-`python -m sitebuild.claims` prints a row to fill in for each footnote that lacks one.
+`python -m sitebuild.checks.claims` prints a row to fill in for each footnote that lacks one.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Footnote:
     @property
     def quotes(self) -> list[str]:
         """Quoted words after the first link and outside link texts, as the quote checker reads
-        them (sitebuild/quotecheck.py): a quoted title before any link, or in a link's text,
+        them (sitebuild/checks/quotecheck.py): a quoted title before any link, or in a link's text,
         has no source to be checked against."""
         first = LINK.search(self.text)
         if first is None:
@@ -187,7 +187,7 @@ def problems(
         if row is None:
             out.append(
                 f"{note.page}:{note.line}: footnote [^{note.id}] has no row in {table}; add one "
-                "(`python -m sitebuild.claims` prints it) after checking the claim"
+                "(`python -m sitebuild.checks.claims` prints it) after checking the claim"
             )
             continue
         where = f"{table}:{row.line}: {note.page} [^{note.id}]"

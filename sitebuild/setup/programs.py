@@ -1,5 +1,5 @@
 """The programs the build and the tests run, and the Debian package of each, read from the one
-place that installs them (sitebuild/system_deps.sh), so a missing one is reported in one line
+place that installs them (sitebuild/setup/system_deps.sh), so a missing one is reported in one line
 that says what to install instead of a FileNotFoundError.
 """
 

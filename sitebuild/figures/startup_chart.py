@@ -4,7 +4,7 @@ A process, a container and a VM start in times that differ by orders of magnitud
 axis would show the VM and nothing else. Drawn at build time from the verified output (never
 committed as an image), so the chart and the table beside it cannot disagree.
 
-    python -m sitebuild.startup_chart > chart.svg    # to look at it
+    python -m sitebuild.figures.startup_chart > chart.svg    # to look at it
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-OUTPUT = Path(__file__).resolve().parents[1] / "scripts" / "output" / "startup_cost.txt"
+OUTPUT = Path(__file__).resolve().parents[2] / "scripts" / "output" / "startup_cost.txt"
 ROW = re.compile(r"^(.+?) +(\d+) +(\d+\.\d\d) +(\d+\.\d\d) +(\d+\.\d\d)$", re.MULTILINE)
 # One colour per kind of start; all pass WCAG AA contrast against white with the text beside.
 COLOURS = {"process": "#1565C0", "container": "#2E7D32", "vm": "#C62828"}

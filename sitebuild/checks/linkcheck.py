@@ -6,11 +6,11 @@
   built files, so the check sees what a reader on GitHub Pages would get.
 * External (`check_external`, `make linkcheck`, weekly in CI): every http(s) URL the site links
   to, with a timeout, retries, a per-host rate limit, a result cache with a TTL, and an explicit
-  exclude list with a reason per entry (sitebuild/linkcheck_exclude.yml). With no network it
+  exclude list with a reason per entry (sitebuild/checks/linkcheck_exclude.yml). With no network it
   prints one line and exits 0, so it never fails for the machine's sake.
   `make linkcheck` also checks that each source still holds the words its footnote quotes, and
-  lists pages not checked for six months (sitebuild/quotecheck.py); `--report FILE` writes it
-  all as the Markdown of the weekly GitHub issue (sitebuild/weekly_issue.py files it).
+  lists pages not checked for six months (sitebuild/checks/quotecheck.py); `--report FILE` writes it
+  all as the Markdown of the weekly GitHub issue (sitebuild/checks/weekly_issue.py files it).
 
 Each failure names the page (its path in the built site), the URL and the rule it broke.
 """
@@ -34,10 +34,10 @@ from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
 
-from sitebuild import quotecheck, reasoned_list
+from sitebuild.checks import quotecheck, reasoned_list
 from sitebuild.project import REPO, build
 
-EXCLUDE_FILE = REPO / "sitebuild" / "linkcheck_exclude.yml"
+EXCLUDE_FILE = Path(__file__).with_name("linkcheck_exclude.yml")
 CACHE_DIR = REPO / ".cache" / "linkcheck"
 SKIPPED = "linkcheck: skipped: no network"
 

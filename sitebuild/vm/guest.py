@@ -22,8 +22,8 @@ API (stable; other modules build on it):
     read_cpio(data) -> list[Entry]               and its reader
 
 Command line:
-    python -m sitebuild.guest --fetch [ARCH...]     fetch and verify (make setup-test)
-    python -m sitebuild.guest --refresh [ARCH...]   re-pin the lock to the archive's newest
+    python -m sitebuild.vm.guest --fetch [ARCH...]     fetch and verify (make setup-test)
+    python -m sitebuild.vm.guest --refresh [ARCH...]   re-pin the lock to the archive's newest
                                                    (make guest-lock)
 
 Nothing here is committed but the lock. Everything lands in one cache outside the clone, so a
@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOCK = Path(__file__).with_name("guest.lock.json")
 # Both overridable so tests can stand a local server in for each.
 MIRROR = os.environ.get("GUEST_MIRROR", "https://deb.debian.org")
@@ -540,7 +540,7 @@ def repin_files(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitebuild.guest", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sitebuild.vm.guest", description=__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--fetch", action="store_true", help="fetch and verify the locked debs")
     mode.add_argument("--refresh", action="store_true", help="re-pin the lock to the archive")
@@ -558,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 fetch(arch, out=lambda line: print(line, file=sys.stderr))
-                # i386 pins the kernel's source instead (sitebuild/browser_vm_kernel.py builds it)
+                # i386 pins the kernel's source instead (vm/browser_vm_kernel.py builds it)
                 if any(p.name.startswith("linux-image-") for p in packages(arch)):
                     kernel(arch)
     except GuestError as exc:

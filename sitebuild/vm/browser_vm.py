@@ -1,15 +1,15 @@
 """Build the files of the "Try it in your browser" VM: v86, firmware, kernel, initramfs, state.
 
-The Debian packages (linux-source, busybox-static, seabios) come from sitebuild/guest.lock.json
-through sitebuild.guest (shared with the VM labs); the kernel is built from that source for this
-page (sitebuild/browser_vm_kernel.py); v86 comes from npm, pinned with its integrity
+The Debian packages (linux-source, busybox-static, seabios) come from sitebuild/vm/guest.lock.json
+through sitebuild.vm.guest (shared with the VM labs); the kernel is built from that source for this
+page (sitebuild/vm/browser_vm_kernel.py); v86 comes from npm, pinned with its integrity
 hash in browser_vm.lock.toml. All is downloaded once into the guest cache (outside the clone:
-sitebuild/guest.py) and verified; the initramfs is built reproducibly; the saved state is made by
+sitebuild/vm/guest.py) and verified; the initramfs is built reproducibly; the saved state is made by
 booting the VM headless under Node.js, once, cached by a key over its inputs, so a normal edit of
 the site never pays for it. That boot runs on a virtual clock (browser_vm_state.mjs), so the saved
 state is the same bytes on every machine, like every other file of the site.
 
-    python -m sitebuild.browser_vm          build (or reuse) and print the files and sizes
+    python -m sitebuild.vm.browser_vm          build (or reuse) and print the files and sizes
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitebuild import browser_vm_kernel, guest, programs
+from sitebuild.setup import programs
+from sitebuild.vm import browser_vm_kernel, guest
 
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "browser_vm.lock.toml"  # v86 (npm); the Debian packages are in guest.lock.json

@@ -1,0 +1,1 @@
+"""The checks: links, quotes, claims and the reasoned lists they read."""
