@@ -3,7 +3,7 @@
 
 It times /bin/true as a process, in new namespaces and in a container (as
 the mini_container lab builds one), and a QEMU VM booting Debian's kernel.
-Run it: sudo python3 scripts/startup_cost.py [--runs N] [--skip-vm]
+Run it: sudo python3 scripts/startup_cost.py [--runs N]
 (Linux, Python 3.11+, standard library only; the VM rows need QEMU, from
 sudo apt install qemu-system-x86, and download Debian's kernel once.)
 """
@@ -367,8 +367,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     help_runs = "starts per row (default 200; the VM rows boot runs/50, >= 3)"
     parser.add_argument("--runs", type=int, default=200, help=help_runs)
-    help_vm = "leave out the VM rows (a minute or more without KVM)"
-    parser.add_argument("--skip-vm", action="store_true", help=help_vm)
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs: at least 1")
@@ -396,8 +394,7 @@ def main() -> int:
         timed("container: + pivot_root, own /proc", container, args.runs)
         to_init = None
         try:
-            if not args.skip_vm:
-                to_init = vm_rows(workdir, busybox, max(3, args.runs // 50))
+            to_init = vm_rows(workdir, busybox, max(3, args.runs // 50))
         except Missing as exc:
             for label in VM_ROWS:
                 print(f"{label:<{LABEL}} skipped: {exc}")
