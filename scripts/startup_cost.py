@@ -8,8 +8,6 @@ Run it: sudo python3 scripts/startup_cost.py [--runs N]
 sudo apt install qemu-system-x86, and download Debian's kernel once.)
 """
 
-from __future__ import annotations
-
 import argparse
 import ctypes
 import io
@@ -27,7 +25,6 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
 
@@ -79,8 +76,7 @@ BUSYBOX = Deb(
     955316,
     "debian/pool/main/b/busybox/busybox-static_1.37.0-6+b9_amd64.deb",
 )
-# The VM's /init: say "here" first (a shell builtin: no new process), then
-# the guest's own uptime, then run one command, then power off.
+# The VM's /init: "here" (a builtin: no new process), its uptime, a command.
 INIT = """#!/bin/busybox sh
 echo "@@ init"
 /bin/busybox mount -t proc proc /proc
@@ -170,8 +166,7 @@ def enter(rootfs: Path) -> None:
 
 
 def check(status: int) -> None:
-    if status != 0:
-        code = os.waitstatus_to_exitcode(status)
+    if code := os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"the child failed (exit code {code})")
 
 
@@ -195,8 +190,6 @@ def row(label: str, times: list[float]) -> str:
 
 
 # --- the VM: pinned Debian packages, and QEMU ---------------------------------
-
-
 class Missing(Exception):
     """Something the lab needs and cannot get: one line, exit 2."""
 
@@ -299,10 +292,8 @@ def boot(workdir: Path, accel: str) -> dict[str, float]:
         checkpoint("booting")
         for line in qemu.stdout:  # each line as soon as it is complete
             ms = (time.perf_counter() - begin) * 1000
-            key, _, value = line.decode(errors="replace").strip().partition(" ")
-            name, _, uptime = value.partition(" ")
-            if key == "@@":
-                seen[name] = float(uptime) * 1000 if name == "uptime" else ms
+            if m := re.search(r"@@ (\w+) ?(.*)", line.decode(errors="replace")):
+                seen[m[1]] = float(m[2]) * 1000 if m[1] == "uptime" else ms
         if qemu.wait() != 0 or "out" not in seen:
             raise RuntimeError(f"the VM failed (QEMU exit {qemu.returncode})")
         seen["off"] = (time.perf_counter() - begin) * 1000
@@ -315,8 +306,6 @@ def boot(workdir: Path, accel: str) -> dict[str, float]:
 
 def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
     """Print the VM rows; return the median to /init. Missing: they skip."""
-    if platform.machine() != "x86_64":
-        raise Missing("the VM rows are set up for x86_64 only")
     if not shutil.which("qemu-system-x86_64"):
         raise Missing("qemu-system-x86_64 is not installed")
     (workdir / "vmlinuz").write_bytes(deb_file(get(KERNEL), "./boot/vmlinuz-"))
@@ -326,7 +315,6 @@ def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
     accel, why = kvm_or_tcg(workdir)
     # No warm-up boot: the probe or writing the files warmed the page cache.
     boots = [boot(workdir, accel) for _ in range(runs)]
-    checkpoint("measured")
     for label, key in zip(VM_ROWS, ("init", "out", "off"), strict=True):
         print(row(label, [b[key] for b in boots]))
     to_init = statistics.median(b["init"] for b in boots)
@@ -353,7 +341,7 @@ def header() -> None:
     vm = re.search(r"^flags\s*:.* hypervisor", text, re.M)
     gib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
     print(f"""Time to start a trivial command and see it end ({TRUE}), in ms
-date     {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
+date     {time.strftime("%Y-%m-%d %H:%M", time.gmtime())} UTC
 machine  {model[1] if model else platform.machine()}, {os.cpu_count()} CPUs, \
 {gib:.1f} GiB RAM{", itself a VM" if vm else ""}
 system   {name[1] if name else "Linux"}, kernel {os.uname().release}, \
@@ -367,34 +355,30 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     help_runs = "starts per row (default 200; the VM rows boot runs/50, >= 3)"
     parser.add_argument("--runs", type=int, default=200, help=help_runs)
-    args = parser.parse_args()
-    if args.runs < 1:
+    runs = parser.parse_args().runs
+    if runs < 1:
         parser.error("--runs: at least 1")
     if not privileged():
-        return refuse(
-            "needs Linux and root (CAP_SYS_ADMIN) to create namespaces"
-        )
+        return refuse("needs Linux and root (CAP_SYS_ADMIN) for namespaces")
+    try:
+        busybox = deb_file(get(BUSYBOX), "./usr/bin/busybox")
+    except Missing as exc:
+        return refuse(str(exc))
     workdir = Path(tempfile.mkdtemp(prefix="startup-cost-"))
     try:
-        try:
-            busybox = deb_file(get(BUSYBOX), "./usr/bin/busybox")
-        except Missing as exc:
-            return refuse(str(exc))
         rootfs = workdir / "rootfs"
         (rootfs / "proc").mkdir(parents=True)
         (rootfs / "bin").mkdir()
         (rootfs / "bin/busybox").write_bytes(busybox)
         (rootfs / "bin/busybox").chmod(0o755)
         header()
-        plain_ms = timed("plain process (fork, exec, wait)", plain, args.runs)
-        ns_ms = timed(
-            "6 new namespaces, as a container", in_namespaces, args.runs
-        )
+        plain_ms = timed("plain process (fork, exec, wait)", plain, runs)
+        ns_ms = timed("6 new namespaces, as a container", in_namespaces, runs)
         container = lambda: in_namespaces(rootfs)  # noqa: E731
-        timed("container: + pivot_root, own /proc", container, args.runs)
+        timed("container: + pivot_root, own /proc", container, runs)
         to_init = None
         try:
-            to_init = vm_rows(workdir, busybox, max(3, args.runs // 50))
+            to_init = vm_rows(workdir, busybox, max(3, runs // 50))
         except Missing as exc:
             for label in VM_ROWS:
                 print(f"{label:<{LABEL}} skipped: {exc}")
