@@ -304,8 +304,8 @@ def boot(workdir: Path, accel: str) -> dict[str, float]:
         qemu.stdout.close()
 
 
-def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
-    """Print the VM rows; return the median to /init. Missing: they skip."""
+def vm_rows(workdir: Path, busybox: bytes, runs: int, plain_ms: float) -> None:
+    """Print the VM rows and what they show. Missing: they skip."""
     if not shutil.which("qemu-system-x86_64"):
         raise Missing("qemu-system-x86_64 is not installed")
     (workdir / "vmlinuz").write_bytes(deb_file(get(KERNEL), "./boot/vmlinuz-"))
@@ -321,15 +321,13 @@ def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
     uptime = statistics.median(b["uptime"] for b in boots)
     print(f"""
 VM accelerator: {accel.upper()} ({why}).
-The guest's own clock at /init: {uptime:.0f} ms (median) since its
-kernel started; the rest of the first VM row is QEMU, firmware and
-loading the kernel.""")
+A VM boots a kernel: to /init, {to_init / plain_ms:,.0f} times a process start.
+The guest's own uptime at /init: {uptime:.0f} ms (median); the rest is
+QEMU, firmware and loading the kernel.""")
     if accel == "tcg":  # how far from a VM made to start fast, on KVM
-        print(f"""TCG emulates every guest instruction in software, so the VM
-rows are far slower than on a hardware-assisted hypervisor: Firecracker
-specifies at most {FIRECRACKER_MS} ms to the guest's /sbin/init with KVM;
-here the VM took about {to_init / FIRECRACKER_MS:.0f} times that.""")
-    return to_init
+        slower = to_init / FIRECRACKER_MS
+        print(f"""TCG emulates every instruction in software: /init took about
+{slower:.0f} times the {FIRECRACKER_MS} ms Firecracker specifies on KVM.""")
 
 
 def header() -> None:
@@ -376,24 +374,17 @@ def main() -> int:
         ns_ms = timed("6 new namespaces, as a container", in_namespaces, runs)
         container = lambda: in_namespaces(rootfs)  # noqa: E731
         timed("container: + pivot_root, own /proc", container, runs)
-        to_init = None
         try:
-            to_init = vm_rows(workdir, busybox, max(3, runs // 50))
+            vm_rows(workdir, busybox, max(3, runs // 50), plain_ms)
         except Missing as exc:
             for label in VM_ROWS:
                 print(f"{label:<{LABEL}} skipped: {exc}")
     finally:  # on success, failure, Ctrl-C or SIGTERM
         shutil.rmtree(workdir)
+    extra = ns_ms - plain_ms
     print(f"""
-New namespaces add {ns_ms - plain_ms:.2f} ms to a process start here.
-The kernel's part of a container start is that bookkeeping (an
-engine adds image, network and its own work on top);""")
-    if to_init is None:
-        print("starting a VM is booting a kernel.")
-    else:
-        times = to_init / plain_ms
-        print(f"""this VM took {times:,.0f} times a process start to reach its
-first process: it boots a kernel.""")
+New namespaces add {extra:.2f} ms to a process start here: the kernel's part
+of a container start (an engine adds image, network and its own work).""")
     return 0
 
 
