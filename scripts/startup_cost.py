@@ -35,7 +35,8 @@ CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
 NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC
 NAMESPACES |= CLONE_NEWPID | CLONE_NEWNET
 MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 0x1000, 0x4000, 0x40000, 2
-SYS_PIVOT_ROOT = 155  # x86_64's number: pivot_root has no libc wrapper
+# pivot_root has no libc wrapper; its number differs by architecture.
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
 TRUE = shutil.which("true") or "/bin/true"
 libc = ctypes.CDLL(None, use_errno=True)
 LABEL = 36  # width of the first column
