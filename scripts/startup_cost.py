@@ -3,12 +3,10 @@
 
 It times /bin/true as a process, in new namespaces and in a container (as
 the mini_container lab builds one), and a QEMU VM booting Debian's kernel.
-Run it: sudo python3 scripts/startup_cost.py [--runs N] [--skip-vm]
+Run it: sudo python3 scripts/startup_cost.py [--runs N]
 (Linux, Python 3.11+, standard library only; the VM rows need QEMU, from
 sudo apt install qemu-system-x86, and download Debian's kernel once.)
 """
-
-from __future__ import annotations
 
 import argparse
 import ctypes
@@ -27,7 +25,6 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
 
@@ -38,7 +35,8 @@ CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
 NAMESPACES = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC
 NAMESPACES |= CLONE_NEWPID | CLONE_NEWNET
 MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 0x1000, 0x4000, 0x40000, 2
-SYS_PIVOT_ROOT = 155  # x86_64's number: pivot_root has no libc wrapper
+# pivot_root has no libc wrapper; its number differs by architecture.
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine(), 155)
 TRUE = shutil.which("true") or "/bin/true"
 libc = ctypes.CDLL(None, use_errno=True)
 LABEL = 36  # width of the first column
@@ -79,8 +77,7 @@ BUSYBOX = Deb(
     955316,
     "debian/pool/main/b/busybox/busybox-static_1.37.0-6+b9_amd64.deb",
 )
-# The VM's /init: say "here" first (a shell builtin: no new process), then
-# the guest's own uptime, then run one command, then power off.
+# The VM's /init: "here" (a builtin: no new process), its uptime, a command.
 INIT = """#!/bin/busybox sh
 echo "@@ init"
 /bin/busybox mount -t proc proc /proc
@@ -170,8 +167,7 @@ def enter(rootfs: Path) -> None:
 
 
 def check(status: int) -> None:
-    if status != 0:
-        code = os.waitstatus_to_exitcode(status)
+    if code := os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"the child failed (exit code {code})")
 
 
@@ -195,8 +191,6 @@ def row(label: str, times: list[float]) -> str:
 
 
 # --- the VM: pinned Debian packages, and QEMU ---------------------------------
-
-
 class Missing(Exception):
     """Something the lab needs and cannot get: one line, exit 2."""
 
@@ -299,10 +293,8 @@ def boot(workdir: Path, accel: str) -> dict[str, float]:
         checkpoint("booting")
         for line in qemu.stdout:  # each line as soon as it is complete
             ms = (time.perf_counter() - begin) * 1000
-            key, _, value = line.decode(errors="replace").strip().partition(" ")
-            name, _, uptime = value.partition(" ")
-            if key == "@@":
-                seen[name] = float(uptime) * 1000 if name == "uptime" else ms
+            if m := re.search(r"@@ (\w+) ?(.*)", line.decode(errors="replace")):
+                seen[m[1]] = float(m[2]) * 1000 if m[1] == "uptime" else ms
         if qemu.wait() != 0 or "out" not in seen:
             raise RuntimeError(f"the VM failed (QEMU exit {qemu.returncode})")
         seen["off"] = (time.perf_counter() - begin) * 1000
@@ -313,10 +305,8 @@ def boot(workdir: Path, accel: str) -> dict[str, float]:
         qemu.stdout.close()
 
 
-def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
-    """Print the VM rows; return the median to /init. Missing: they skip."""
-    if platform.machine() != "x86_64":
-        raise Missing("the VM rows are set up for x86_64 only")
+def vm_rows(workdir: Path, busybox: bytes, runs: int, plain_ms: float) -> None:
+    """Print the VM rows and what they show. Missing: they skip."""
     if not shutil.which("qemu-system-x86_64"):
         raise Missing("qemu-system-x86_64 is not installed")
     (workdir / "vmlinuz").write_bytes(deb_file(get(KERNEL), "./boot/vmlinuz-"))
@@ -326,22 +316,19 @@ def vm_rows(workdir: Path, busybox: bytes, runs: int) -> float:
     accel, why = kvm_or_tcg(workdir)
     # No warm-up boot: the probe or writing the files warmed the page cache.
     boots = [boot(workdir, accel) for _ in range(runs)]
-    checkpoint("measured")
     for label, key in zip(VM_ROWS, ("init", "out", "off"), strict=True):
         print(row(label, [b[key] for b in boots]))
     to_init = statistics.median(b["init"] for b in boots)
     uptime = statistics.median(b["uptime"] for b in boots)
     print(f"""
 VM accelerator: {accel.upper()} ({why}).
-The guest's own clock at /init: {uptime:.0f} ms (median) since its
-kernel started; the rest of the first VM row is QEMU, firmware and
-loading the kernel.""")
+A VM boots a kernel: to /init, {to_init / plain_ms:,.0f} times a process start.
+The guest's own uptime at /init: {uptime:.0f} ms (median); the rest is
+QEMU, firmware and loading the kernel.""")
     if accel == "tcg":  # how far from a VM made to start fast, on KVM
-        print(f"""TCG emulates every guest instruction in software, so the VM
-rows are far slower than on a hardware-assisted hypervisor: Firecracker
-specifies at most {FIRECRACKER_MS} ms to the guest's /sbin/init with KVM;
-here the VM took about {to_init / FIRECRACKER_MS:.0f} times that.""")
-    return to_init
+        slower = to_init / FIRECRACKER_MS
+        print(f"""TCG emulates every instruction in software: /init took about
+{slower:.0f} times the {FIRECRACKER_MS} ms Firecracker specifies on KVM.""")
 
 
 def header() -> None:
@@ -353,7 +340,7 @@ def header() -> None:
     vm = re.search(r"^flags\s*:.* hypervisor", text, re.M)
     gib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
     print(f"""Time to start a trivial command and see it end ({TRUE}), in ms
-date     {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
+date     {time.strftime("%Y-%m-%d %H:%M", time.gmtime())} UTC
 machine  {model[1] if model else platform.machine()}, {os.cpu_count()} CPUs, \
 {gib:.1f} GiB RAM{", itself a VM" if vm else ""}
 system   {name[1] if name else "Linux"}, kernel {os.uname().release}, \
@@ -367,52 +354,38 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     help_runs = "starts per row (default 200; the VM rows boot runs/50, >= 3)"
     parser.add_argument("--runs", type=int, default=200, help=help_runs)
-    help_vm = "leave out the VM rows (a minute or more without KVM)"
-    parser.add_argument("--skip-vm", action="store_true", help=help_vm)
-    args = parser.parse_args()
-    if args.runs < 1:
+    runs = parser.parse_args().runs
+    if runs < 1:
         parser.error("--runs: at least 1")
     if not privileged():
-        return refuse(
-            "needs Linux and root (CAP_SYS_ADMIN) to create namespaces"
-        )
+        return refuse("needs Linux and root (CAP_SYS_ADMIN) for namespaces")
+    try:
+        busybox = deb_file(get(BUSYBOX), "./usr/bin/busybox")
+    except Missing as exc:
+        return refuse(str(exc))
     workdir = Path(tempfile.mkdtemp(prefix="startup-cost-"))
     try:
-        try:
-            busybox = deb_file(get(BUSYBOX), "./usr/bin/busybox")
-        except Missing as exc:
-            return refuse(str(exc))
         rootfs = workdir / "rootfs"
         (rootfs / "proc").mkdir(parents=True)
         (rootfs / "bin").mkdir()
         (rootfs / "bin/busybox").write_bytes(busybox)
         (rootfs / "bin/busybox").chmod(0o755)
         header()
-        plain_ms = timed("plain process (fork, exec, wait)", plain, args.runs)
-        ns_ms = timed(
-            "6 new namespaces, as a container", in_namespaces, args.runs
-        )
+        plain_ms = timed("plain process (fork, exec, wait)", plain, runs)
+        ns_ms = timed("6 new namespaces, as a container", in_namespaces, runs)
         container = lambda: in_namespaces(rootfs)  # noqa: E731
-        timed("container: + pivot_root, own /proc", container, args.runs)
-        to_init = None
+        timed("container: + pivot_root, own /proc", container, runs)
         try:
-            if not args.skip_vm:
-                to_init = vm_rows(workdir, busybox, max(3, args.runs // 50))
+            vm_rows(workdir, busybox, max(3, runs // 50), plain_ms)
         except Missing as exc:
             for label in VM_ROWS:
                 print(f"{label:<{LABEL}} skipped: {exc}")
     finally:  # on success, failure, Ctrl-C or SIGTERM
         shutil.rmtree(workdir)
+    extra = ns_ms - plain_ms
     print(f"""
-New namespaces add {ns_ms - plain_ms:.2f} ms to a process start here.
-The kernel's part of a container start is that bookkeeping (an
-engine adds image, network and its own work on top);""")
-    if to_init is None:
-        print("starting a VM is booting a kernel.")
-    else:
-        times = to_init / plain_ms
-        print(f"""this VM took {times:,.0f} times a process start to reach its
-first process: it boots a kernel.""")
+New namespaces add {extra:.2f} ms to a process start here: the kernel's part
+of a container start (an engine adds image, network and its own work).""")
     return 0
 
 

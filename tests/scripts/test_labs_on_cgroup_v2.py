@@ -80,3 +80,9 @@ def test_user_namespace_root_cannot_load_a_module_on_debians_kernel(
     out = guest.labs["user_namespace"].stdout
     assert "  load a kernel module (init_module)   EPERM\n" in out
     assert "  open /etc/shadow                     EACCES\n" in out
+
+
+def test_startup_cost_skips_its_vm_rows_without_qemu_and_says_why(guest: labvm.GuestRun) -> None:
+    """The guest has no QEMU: the lab runs as it would anywhere without it, no option needed."""
+    out = guest.labs["startup_cost"].stdout
+    assert out.count(" skipped: qemu-system-x86_64 is not installed\n") == 3, out
