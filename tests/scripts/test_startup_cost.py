@@ -96,6 +96,20 @@ def test_committed_run_is_a_full_run_with_its_date_machine_and_accelerator() -> 
     assert re.search(r"^VM accelerator: (KVM|TCG) ", committed, re.MULTILINE)
 
 
+def test_the_page_quotes_the_committed_runs_firecracker_multiple() -> None:
+    """The page's "about N times in the run above" is the run above's own number."""
+    repo = Path(__file__).parents[2]
+    committed = (repo / "scripts/output/startup_cost.txt").read_text()
+    page = " ".join((repo / "docs/labs/startup-cost.md").read_text().split())
+    printed = re.search(r"took about\s+(\d+)\s+times the 125 ms", committed)
+    quoted = re.search(r"its own VM took: about (\d+) times in the run above", page)
+    assert printed and quoted, "the run above or the page no longer says the multiple"
+    assert quoted[1] == printed[1], (
+        f"docs/labs/startup-cost.md says about {quoted[1]} times; the committed run printed "
+        f"{printed[1]}: update the page's sentence when the output is re-recorded"
+    )
+
+
 @pytest.mark.vm
 @pytest.mark.root
 def test_a_kvm_that_aborts_still_measures_the_vm_on_tcg(lab: Lab) -> None:
