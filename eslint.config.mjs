@@ -11,6 +11,11 @@ export default [
     languageOptions: { sourceType: "script", globals: globals.browser },
   },
   {
+    // The zoom loader is an ES module; GLightbox is the global its lazily loaded script defines.
+    files: ["docs/javascripts/zoom.js"],
+    languageOptions: { sourceType: "module", globals: { ...globals.browser, GLightbox: "readonly" } },
+  },
+  {
     files: ["**/*.mjs"],
     languageOptions: { sourceType: "module", globals: globals.node },
   },

@@ -1,34 +1,25 @@
-"""MkDocs hook: `mkdocs serve` shows an edit sooner. Built files are the same either way.
+"""MkDocs hook: `mkdocs serve` shows an edit sooner. Built files are the same either way
+(tests/site/test_serve_hook.py compares a rebuild's pages with `mkdocs build`'s).
 
-- MkDocs' development server looks for changed files by polling every 0.5 s, so an edit waits
-  0.25 s on average before the rebuild starts. The `on_serve` event may return the server to use:
-  this hook returns one made with the same public constructor and `polling_interval=0.1`, and
-  watches what `mkdocs serve` watched before the event (the docs and the config file; the
-  `watch:` list is added after the event). Polling a few hundred files ten times a second costs
-  well under 1 % of a core.
-- Once it sees a change, the server waits `build_delay` (0.1 s, a public attribute of the server,
-  not a constructor argument) for more changes before it rebuilds. With a polling watcher every
-  change of one poll arrives at once, so the wait only delays the rebuild: BUILD_DELAY is 0.02 s.
-  Markdown edit to browser, `BENCH=builds,edits make bench`, medians of 5: 1.02 s -> 962 ms.
-- Every rebuild loads the config again, so the theme's Jinja environment, and every template
-  compiled in it, is new each time. Jinja's public bytecode cache (keyed by the template's source,
-  so an edited override is compiled again) keeps the compiled templates in memory between rebuilds:
-  0.83 -> 0.69-0.75 s of CPU per rebuild, measured in one process, 4 rebuilds each way.
-- The search index is built once, by the first build, and kept for the rebuilds: indexing every
-  page is a third of a rebuild (medians of 6 rebuilds in one process, two runs: 0.96 -> 0.64 and
-  0.68 s). Each rebuild marks every page with Material's own front matter switch,
+- A faster watcher: on_serve returns a server made with the same public constructor and
+  `polling_interval=0.1` (MkDocs polls every 0.5 s), watching what `mkdocs serve` watched before
+  the event (the `watch:` list is added after it); polling costs well under 1 % of a core.
+- A shorter `build_delay` (a public attribute): with a polling watcher every change of one poll
+  arrives at once, so waiting for more only delays the rebuild.
+- Compiled templates kept between rebuilds, in Jinja's public bytecode cache (keyed by the
+  template's source, so an edited override is compiled again): each rebuild loads the config and
+  so the theme's Jinja environment anew.
+- The search index built once, by the first build, and kept: indexing every page is a large part
+  of a rebuild. Each rebuild marks every page with Material's front matter switch
   `search: {exclude: true}`, so the plugin stays on (its search box and its clean-up of
-  `data-search-*` attributes are in every page, as in a build) but indexes nothing, and the
-  first index is written back where it was.
-  (Switching the plugin off instead, as this hook first did, also took the search box out of
-  every rebuilt page.) Search under `make serve` so finds what the site held at start-up;
-  restart it to index new pages. `mkdocs build` is never affected.
-- Pygments is about a quarter of a rebuild, and the code blocks of the pages an author did not
-  touch come out the same each time: while serving, pymdownx.highlight is replaced by
-  sitebuild/pages/highlight_cache.py (the same extension, configured the same, keeping each block's
-  HTML for the life of the process). Medians of 6 rebuilds in one process, two runs: 0.84 -> 0.71 s
-  and 0.89 -> 0.63 s. tests/site/test_serve_hook.py proves that a rebuild's pages are
-  byte-identical to `mkdocs build`'s.
+  `data-search-*` attributes are in every page, as in a build) but indexes nothing, and the first
+  index is written back. Search under `make serve` finds what the site held at start-up; restart
+  it to index new pages. `mkdocs build` is never affected.
+- Each code block's highlighting kept for the life of the process (sitebuild/pages/
+  highlight_cache.py in place of pymdownx.highlight, configured the same): Pygments is a large
+  part of a rebuild, and the blocks of pages an author did not touch come out the same.
+
+What this leans on in MkDocs' and pymdownx's internals is listed in sitebuild/pages/theme.py.
 """
 
 from __future__ import annotations

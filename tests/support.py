@@ -17,7 +17,7 @@ __all__ = ["REPO", "SUMMARY_KEYS", "counts", "report", "text_of"]
 
 
 def text_of(tag: Tag) -> str:
-    """A tag's text, also inside a <template> (hooks/deferred_details.py keeps collapsed listings
+    """A tag's text, also inside a <template> (sitebuild/pages/deferred.py keeps collapsed listings
     there): bs4 makes those strings TemplateStrings, which get_text() skips unless asked. A long
     listing's <template data-highlighted> repeats the plain text beside it, so it is read once."""
     if tag.find("template", attrs={"data-highlighted": True}):

@@ -1,28 +1,19 @@
-"""A closed <details> keeps its content in a <template> until the reader opens it.
+"""A closed <details> keeps its content in a <template> until the reader opens it, and a long
+listing in plain view shows plain text until the page is idle, then its highlighting.
 
-Used by hooks/deferred_details.py on every page's content, and by hooks/figures.py on each
-figure's Source, which joins the page after the search index has read it.
+Used by the post-build pass (sitebuild/pages/postbuild.py) on each page's article, and by
+hooks/figures.py on each figure's Source; overrides/main.html does both swaps in the browser.
 
-Why: a lab page ends with the whole lab file in a closed <details>, and each figure's Source sits
-in one too. Closed, they show nothing, yet every highlighted line is thousands of elements that
-the browser parses and styles, and that Material's start-up script lays out: the whole
-startup_cost.py listing was 4,183 of the page's 5,037 elements and took Lighthouse's mobile
-blocking time from 0.36 s to 1.7 s. A <template>'s content is parsed but stays out of the page
-until overrides/main.html moves it in on the first "toggle" (or before printing).
+Why: closed, a <details> shows nothing, yet every highlighted line in it is elements that the
+browser parses and styles and that Material's start-up script lays out; a <template>'s content is
+parsed but stays out of the page. Material gives code blocks their copy button when the page
+loads, so a block that arrives later gets the same button here, written into the template
+(sitebuild/pages/theme.py: COPY_BUTTON). Only outermost closed <details> are deferred (an inner
+one moves in with its parent); an open one (`<details open>`, `???+`) is visible from the start.
+A long listing's highlighting (one element per token) waits in a <template data-highlighted>
+because every style pass of Material's start-up walks those elements.
 
-Material gives code blocks their copy button when the page loads, so a block that arrives later
-gets the same button here, written into the template: the same classes and the same
-`data-clipboard-target`, which Material's clipboard handler serves wherever the button appears.
-Only outermost closed <details> are deferred (an inner one moves in with its parent), and an open
-one (`<details open>`, `???+`) is left alone: it is visible from the start.
-
-A long listing in plain view (A container in one file opens with its whole 239-line lab) gets the
-same treatment in another form: its code shows as plain text first, and its highlighting (one
-element per token, 1,713 in that listing) waits in a <template data-highlighted> that
-overrides/main.html swaps in once the page is idle. Every style pass Material's start-up forces
-walks those elements: Lighthouse mobile blocking time on that page was 0.49-0.64 s with the
-highlighting in place and 36-53 ms with it swapped in at idle (two runs each); unwrapping the
-unstyled tokens only (0.42-0.44 s) or `content-visibility` per line (0.28-0.30 s) were not enough.
+Deferring what is already deferred changes nothing, so the pass may run twice over a page.
 """
 
 from __future__ import annotations
@@ -32,18 +23,12 @@ import itertools
 from html import escape
 from html.parser import HTMLParser
 
-# A code block outside closed <details> with more elements than this shows plain text until idle.
-# At 400 only the longest listings qualified and two lab pages kept 85-112 ms of blocking time
-# (cgroup-limits, volumes-outlive: three blocks of 185-322 tokens each); at 150 they had 31-53 ms
-# (Lighthouse mobile, two runs each, same machine). A block under it is a few lines of a lab.
-HIGHLIGHT_AT_IDLE_OVER = 150
+from sitebuild.pages.theme import COPY_BUTTON
 
-# Material's own markup, but a <span> where it inserts a <nav>: a <pre> holds phrasing content
-# only, and a copy button is no navigation landmark (overrides/main.html says so of Material's).
-COPY_BUTTON = (
-    '<span class="md-code__nav"><button class="md-code__button" title="Copy to clipboard"'
-    ' data-clipboard-target="#{id} &gt; code" data-md-type="copy"></button></span>'
-)
+# A code block outside closed <details> with more elements than this shows plain text until idle:
+# the lowest count at which lab pages lost their blocking time (make bench); a block under it is a
+# few lines of a lab.
+HIGHLIGHT_AT_IDLE_OVER = 150
 
 
 class _Deferrable(HTMLParser):
@@ -58,6 +43,8 @@ class _Deferrable(HTMLParser):
         self.content_start: int | None = None
         self.wraps: list[tuple[int, int]] = []  # (after </summary>, before </details>)
         self.code_blocks: list[tuple[int, str | None, int]] = []  # (<pre> at, its id, <code> at)
+        self.pending: list[tuple[int, str | None, int]] = []  # those of the details being read
+        self.done_before = False  # the details being read holds a template already: leave it
         self.open_pre: tuple[int, str | None] | None = None
         self.open_code: tuple[int, int, list[str]] | None = None  # (inside starts, tags, text)
         self.long_listings: list[tuple[int, int, str]] = []  # (inside starts, ends, its text)
@@ -68,7 +55,11 @@ class _Deferrable(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = dict(attrs)
-        if self.open_code:
+        if tag == "template" and ("data-deferred" in names or "data-highlighted" in names):
+            # Deferred by an earlier run: a closed <details> or a long listing is left as it is.
+            self.done_before = self.done_before or self.content_start is not None
+            self.open_code = None
+        elif self.open_code:
             self.open_code = (self.open_code[0], self.open_code[1] + 1, self.open_code[2])
         elif tag == "details" and (self.depth or "open" not in names):
             self.depth += 1
@@ -77,7 +68,7 @@ class _Deferrable(HTMLParser):
         elif tag == "code" and self.open_pre:
             # A code block (Material's `pre > code`); a line-number column is a <pre> without one.
             if self.content_start is not None:
-                self.code_blocks.append((*self.open_pre, self.position()))
+                self.pending.append((*self.open_pre, self.position()))
             elif not self.depth:
                 self.open_code = (self.html.index(">", self.position()) + 1, 0, [])
             self.open_pre = None
@@ -101,9 +92,10 @@ class _Deferrable(HTMLParser):
         elif tag == "details":
             self.depth -= 1
             if not self.depth:
-                if self.content_start is not None:
+                if self.content_start is not None and not self.done_before:
                     self.wraps.append((self.content_start, self.position()))
-                self.content_start = None
+                    self.code_blocks += self.pending
+                self.content_start, self.pending, self.done_before = None, [], False
 
 
 # Parsing every page is ~0.25 s of a build. A hook module lives as long as `mkdocs serve`, so a

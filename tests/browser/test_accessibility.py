@@ -25,7 +25,7 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 # After `document$` (Material's "page is ready" signal, also on instant navigation) has fired,
 # so that the code copy buttons and palette exist, as a reader meets them. Every <details> is
-# opened first, so what hooks/deferred_details.py keeps in a <template> until then is audited
+# opened first, so what sitebuild/pages/deferred.py keeps in a <template> until then is audited
 # too, as the reader gets it.
 RUN_AXE = """async () => {
   await new Promise(resolve => document$.subscribe(() => resolve()));

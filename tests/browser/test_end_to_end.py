@@ -138,8 +138,8 @@ def test_palette_toggle_switches_and_the_choice_survives_a_reload(
 def test_a_figure_opens_zoomed_and_closes_with_escape(
     browser: Browser, site_url: str, built_site: Path
 ) -> None:
-    """glightbox loads on the first click (hooks/figures.py); the figure clicked is the one shown,
-    also when it is not the page's first, and a second figure opens at once afterwards."""
+    """glightbox loads on the first click (docs/javascripts/zoom.js); the figure clicked is the
+    one shown, also when it is not the page's first, and a second figure opens at once after."""
 
     def several_zoomable_figures(article: Tag) -> list[Tag] | None:
         """two or more figures that zoom on click (glightbox)"""
@@ -190,7 +190,7 @@ def test_a_collapsed_listing_arrives_when_opened_and_its_copy_button_works(
     browser: Browser, site_url: str, built_site: Path
 ) -> None:
     def deferred_listing(article: Tag) -> Tag | None:
-        """a collapsed <details> whose code waits in a <template> (hooks/deferred_details.py)"""
+        """a collapsed <details> whose code waits in a <template> (sitebuild/pages/deferred.py)"""
         return article.select_one("details:not([open]) > template[data-deferred] pre > code")
 
     path, code = first_page_with(built_site, deferred_listing)
@@ -220,7 +220,7 @@ def test_a_long_listing_gets_its_highlighting_once_the_page_is_idle(
     browser: Browser, site_url: str, built_site: Path
 ) -> None:
     def plain_listing(article: Tag) -> Tag | None:
-        """a long listing shown as plain text until idle (hooks/deferred_details.py)"""
+        """a long listing shown as plain text until idle (sitebuild/pages/deferred.py)"""
         return article.select_one("pre > code > template[data-highlighted]")
 
     path, template = first_page_with(built_site, plain_listing)

@@ -1,4 +1,4 @@
-"""hooks/deferred_details.py: a closed <details> keeps its content in a <template>.
+"""sitebuild/pages/deferred.py: a closed <details> keeps its content in a <template>.
 
 Pins the transformation on small pages here; test_built_site_defers_every_closed_details checks
 the build, and tests/browser/test_end_to_end.py opens one in Chromium and copies its code.
@@ -6,19 +6,14 @@ the build, and tests/browser/test_end_to_end.py opens one in Chromium and copies
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
 from sitebuild import figures
+from sitebuild.pages import deferred as hook
 from sitebuild.project import REPO
-
-spec = importlib.util.spec_from_file_location("deferred", REPO / "hooks" / "deferred_details.py")
-assert spec and spec.loader
-hook = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hook)
 
 CODE = '<div class="highlight"><pre><span></span><code>print("hi")\n</code></pre></div>'
 NUMBERED = (
@@ -118,6 +113,24 @@ def test_a_long_listing_in_plain_view_shows_plain_text_and_keeps_its_highlightin
     assert template.decode_contents() == original.decode_contents()
     # Inside a closed <details> the whole listing waits anyway: no second template.
     assert "data-highlighted" not in hook.deferred(details(long))
+
+
+def test_deferring_a_deferred_page_changes_nothing() -> None:
+    """The post-build pass may run twice over a page (a Zensical site processed again), and a
+    figure's Source arrives deferred already: no second template, button or id."""
+    inner = details("<p>deep</p>")
+    page = (
+        f"<p>{_listing(hook.HIGHLIGHT_AT_IDLE_OVER + 4)}</p>"
+        + details(f"{CODE}{inner}{NUMBERED}")
+        + details(CODE.replace("<pre>", '<pre id="mine">'))
+        + details(CODE, " open")
+    )
+    once = hook.deferred(page)
+    assert once != page
+    assert hook.deferred(once) == once
+    # A page that holds one deferred Source gets the rest of its deferral as before.
+    source = hook.deferred(details(CODE), id_prefix="__source-")
+    assert hook.deferred(source + page) == source + once
 
 
 @pytest.mark.slow
