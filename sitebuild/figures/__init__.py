@@ -3,8 +3,8 @@
 Its steps are the modules of this package: draw (run the script, DOT with stable ids), layout
 (Graphviz, hermetic) and svg (self-contained, accessible SVG); this module caches and runs them.
 Plain Python with no MkDocs in it. Callers: sitebuild/generate.py (every generated file),
-hooks/figures.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure, to look at),
-and any other generator as a pre-build step (`python -m sitebuild.figures`).
+sitebuild/figures/markdown.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure,
+to look at), and any other generator as a pre-build step (`python -m sitebuild.figures`).
 
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
 $FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of every module of the
