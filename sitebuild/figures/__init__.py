@@ -239,7 +239,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sitebuild.figures", description=main.__doc__)
     parser.add_argument("figures", nargs="*", help="figure names or script paths (default: all)")
     parser.add_argument("--out", type=Path, help="write NAME.svg there (default: CACHE/preview)")
+    parser.add_argument(
+        "--update-hashes",
+        action="store_true",
+        help="rewrite diagrams/figures.sha256 from every figure (when a figure is meant to change)",
+    )
     args = parser.parse_args(argv)
+    if args.update_hashes:
+        from sitebuild.figures import hashes
+
+        try:
+            print(hashes.update(_project_root(Path.cwd())))
+        except FigureErrors as e:
+            print(e, file=sys.stderr)
+            return 1
+        return 0
     paths = [Path(a).resolve() if a.endswith(".py") else None for a in args.figures]
     start = next((p.parent for p in paths if p is not None), Path.cwd())
     root = _project_root(start)
