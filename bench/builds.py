@@ -21,6 +21,7 @@ def plugin_name(entry: str | dict[str, Any]) -> str:
     return entry if isinstance(entry, str) else next(iter(entry))
 
 
+FIGURE_EXTENSION = "sitebuild.figures.markdown"
 NO_FIGURES_SCRIPT = "bench_generate_no_figures.py"
 NO_FIGURES = """from sitebuild import generate
 generate.under_gen_files(lambda root, write: (generate.chart(write), generate.browser_vm(write)))
@@ -29,11 +30,12 @@ generate.under_gen_files(lambda root, write: (generate.chart(write), generate.br
 
 def write_no_figures_config(project: Path) -> Path:
     """A config that INHERITs mkdocs.yml with the figure pipeline switched off: gen-files
-    generating all but the figures (NO_FIGURES_SCRIPT) and no hooks/figures.py
-    (it expands `[[figure NAME]]`, rendering on a cache miss), so those lines stay plain text.
+    generating all but the figures (NO_FIGURES_SCRIPT), no FIGURE_EXTENSION (it expands
+    `[[figure NAME]]`, rendering on a cache miss), so those lines stay plain text, and no
+    hooks/figures.py (it adds each figure's Source).
 
     MkDocs replaces lists when it merges an inherited config, so the child repeats every other
-    plugin and hook. It is the baseline that makes the figure cost a ratio.
+    plugin, hook and Markdown extension. It is the baseline that makes the figure cost a ratio.
     """
     config = config_as_written(project)
     plugins = []
@@ -45,8 +47,15 @@ def write_no_figures_config(project: Path) -> Path:
             plugin = {"gen-files": {**plugin["gen-files"], "scripts": [NO_FIGURES_SCRIPT]}}
         plugins.append(plugin)
     hooks = [h for h in config.get("hooks", []) if Path(h).name != "figures.py"]
+    extensions = [
+        e for e in config.get("markdown_extensions", []) if plugin_name(e) != FIGURE_EXTENSION
+    ]
+    child = {"INHERIT": "mkdocs.yml", "plugins": plugins, "hooks": hooks}
+    child["markdown_extensions"] = extensions
     path = project / "mkdocs.no-figures.yml"
-    path.write_text(yaml.safe_dump({"INHERIT": "mkdocs.yml", "plugins": plugins, "hooks": hooks}))
+    # yaml.Dumper, not safe_dump: an extension's settings may name a Python object (the emoji
+    # index), which it writes back as the `!!python/name:` tag mkdocs.yml has.
+    path.write_text(yaml.dump(child, Dumper=yaml.Dumper))
     return path
 
 

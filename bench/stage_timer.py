@@ -54,7 +54,7 @@ def on_pre_build(config: Any) -> None:
 on_files = _bracket("figures (gen-files)")
 
 
-# Markdown to HTML for every page; hooks/figures.py expands figure markers on the way in.
+# Markdown to HTML for every page; sitebuild.figures.markdown expands figure markers on the way.
 @event_priority(FIRST)
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     _start("Markdown")

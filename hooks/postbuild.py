@@ -1,6 +1,6 @@
 """MkDocs hook: each finished page goes through the post-build pass, sitebuild/pages/postbuild.py
-(zoom on first use, deferred <details> and listings, small stylesheets inline, valid navigation
-labels), which also runs alone over a site another builder made."""
+(figure sources, zoom on first use, deferred <details> and listings, small stylesheets inline,
+valid navigation labels), which also runs alone over a site another builder made."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def on_config(config: MkDocsConfig) -> None:
     try:
         settings = postbuild.Settings(
             docs_dir=Path(config.docs_dir),
+            root=Path(config.config_file_path).resolve().parent,
             features=tuple(config.theme["features"]),
+            highlight=dict(config.mdx_configs.get("pymdownx.highlight", {})),
             extra_css=tuple(str(path) for path in config.extra_css),
             site_path=urlsplit(config.site_url or "/").path or "/",
         )

@@ -3,8 +3,8 @@
 Its steps are the modules of this package: draw (run the script, DOT with stable ids), layout
 (Graphviz, hermetic) and svg (self-contained, accessible SVG); this module caches and runs them.
 Plain Python with no MkDocs in it. Callers: sitebuild/generate.py (every generated file),
-hooks/figures.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure, to look at),
-and any other generator as a pre-build step (`python -m sitebuild.figures`).
+sitebuild/figures/markdown.py (a page's `[[figure NAME]]`), `make figure NAME=...` (one figure,
+to look at), and any other generator as a pre-build step (`python -m sitebuild.figures`).
 
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
 $FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of every module of the
@@ -239,7 +239,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sitebuild.figures", description=main.__doc__)
     parser.add_argument("figures", nargs="*", help="figure names or script paths (default: all)")
     parser.add_argument("--out", type=Path, help="write NAME.svg there (default: CACHE/preview)")
+    parser.add_argument(
+        "--update-hashes",
+        action="store_true",
+        help="rewrite diagrams/figures.sha256 from every figure (when a figure is meant to change)",
+    )
     args = parser.parse_args(argv)
+    if args.update_hashes:
+        from sitebuild.figures import hashes
+
+        try:
+            print(hashes.update(_project_root(Path.cwd())))
+        except FigureErrors as e:
+            print(e, file=sys.stderr)
+            return 1
+        return 0
     paths = [Path(a).resolve() if a.endswith(".py") else None for a in args.figures]
     start = next((p.parent for p in paths if p is not None), Path.cwd())
     root = _project_root(start)

@@ -5,6 +5,8 @@
 processes every page of a built site in place (a Zensical build, which runs no hooks);
 hooks/postbuild.py calls `process` on each page of a MkDocs build. Each step, in order:
 
+0. figure sources: each mark the `[[figure NAME]]` extension left becomes that figure's collapsed
+   Source block (sitebuild/figures/source.py), highlighted as the page's own code blocks are.
 1. zoom: mkdocs-glightbox's script and stylesheet leave the <head> and its start-up call becomes
    docs/javascripts/zoom.js, which loads them when the reader reaches for a figure: they were in
    flight beside the figure, often the page's largest paint. Its settings travel as data
@@ -38,6 +40,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from sitebuild.figures.source import fill_sources
 from sitebuild.pages import theme
 from sitebuild.pages.deferred import deferred
 
@@ -55,7 +58,9 @@ class Settings:
     """What the pass needs from mkdocs.yml."""
 
     docs_dir: Path
+    root: Path  # the project: diagrams/ is there
     features: tuple[str, ...] = ()
+    highlight: dict[str, Any] = dataclasses.field(default_factory=dict)  # pymdownx.highlight's
     extra_css: tuple[str, ...] = ()
     site_path: str = "/"  # where the site is served: "/explainer/" for .../explainer/
 
@@ -97,9 +102,15 @@ def load_settings(config_file: Path) -> Settings:
         raise PostBuildError(f"{config_file}: cannot read it: {e}") from None
     theme_config = config.get("theme") or {}
     features = theme_config.get("features") if isinstance(theme_config, dict) else None
+    highlight: dict[str, Any] = {}
+    for entry in config.get("markdown_extensions") or ():
+        if isinstance(entry, dict) and "pymdownx.highlight" in entry:
+            highlight = dict(entry["pymdownx.highlight"] or {})
     return Settings(
         docs_dir=(config_file.parent / config.get("docs_dir", "docs")).resolve(),
+        root=config_file.parent.resolve(),
         features=tuple(features or ()),
+        highlight=highlight,
         extra_css=tuple(str(path) for path in config.get("extra_css") or ()),
         site_path=urlsplit(config.get("site_url") or "/").path or "/",
     )
@@ -214,6 +225,7 @@ def without_empty_tabindex(page: str) -> str:
 
 def process(page: str, path_in_site: str, settings: Settings) -> str:
     """The page at `path_in_site` (e.g. "labs/index.html") after every step of the pass."""
+    page = fill_sources(page, settings.root, settings.highlight, settings.copy_buttons)
     page = lazy_zoom(page, path_in_site)
     page = deferred_article(page, settings)
     page = inline_css(page, path_in_site, settings)
@@ -233,8 +245,9 @@ def process_site(site_dir: Path, settings: Settings) -> Iterable[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sitebuild.pages.postbuild",
-        description="Process every HTML page of a built site in place (zoom on first use, "
-        "deferred <details> and listings, small stylesheets inline, valid navigation labels).",
+        description="Process every HTML page of a built site in place (figure sources, zoom on "
+        "first use, deferred <details> and listings, small stylesheets inline, valid navigation "
+        "labels).",
     )
     parser.add_argument("site_dir", type=Path, help="the built site, e.g. site/")
     parser.add_argument("--config", type=Path, default=Path("mkdocs.yml"), help="mkdocs.yml")

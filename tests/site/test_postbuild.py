@@ -38,6 +38,7 @@ CLOSED = '<details class="example"><summary>Whole file</summary><p>inside</p></d
 
 
 def settings(docs: Path, **kwargs: object) -> postbuild.Settings:
+    kwargs.setdefault("root", docs.parent)
     return postbuild.Settings(docs_dir=docs, **kwargs)  # type: ignore[arg-type]
 
 

@@ -38,7 +38,8 @@ FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*(?P<language>[\w+-]*)")
 SNIPPET = re.compile(r'^--8<-- "(?P<file>[^":]+)(?::[\w-]+)?"$')
 # A line that runs a lab, as a page tells the reader to: `$ sudo python3 scripts/x.py --flag`.
 RUN_LAB = re.compile(r"^\$ (?:sudo )?python3 (?P<path>scripts/\w+\.py)(?: .*)?$")
-FIGURE = re.compile(r"^[ \t]*\[\[figure[ \t]+\S+?[ \t]*\]\][ \t]*$")  # hooks/figures.py's marker
+# sitebuild.figures.markdown's marker.
+FIGURE = re.compile(r"^[ \t]*\[\[figure[ \t]+\S+?[ \t]*\]\][ \t]*$")
 
 
 @dataclass(frozen=True)
