@@ -2,7 +2,8 @@
 listing in plain view shows plain text until the page is idle, then its highlighting.
 
 Used by the post-build pass (sitebuild/pages/postbuild.py) on each page's article, and by
-sitebuild/figures/source.py on each figure's Source; overrides/main.html does both swaps in the browser.
+sitebuild/figures/source.py on each figure's Source; docs/javascripts/deferred.js does both swaps in
+the browser.
 
 Why: closed, a <details> shows nothing, yet every highlighted line in it is elements that the
 browser parses and styles and that Material's start-up script lays out; a <template>'s content is

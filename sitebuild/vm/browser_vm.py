@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,9 @@ HERE = Path(__file__).resolve().parent
 LOCK = HERE / "browser_vm.lock.toml"  # v86 (npm); the Debian packages are in guest.lock.json
 INIT = HERE / "browser_vm_init.sh"
 STATE_SCRIPT = HERE / "browser_vm_state.mjs"
+# The page's V86 options and the shell's prompt, which the state script imports: the one place
+# both emulators take them from.
+VM_CONFIG = HERE.parents[1] / "docs" / "javascripts" / "vm-config.js"
 ARCH = "i386"
 # Guest RAM: v86 loads the initrd at the 64 MB mark, so 64 MB is not enough. At 96 MB and up the
 # compressed state is the same size (2.35 MB: the kernel and BusyBox; free pages are zero and
@@ -153,7 +157,7 @@ def build(log=print) -> Built:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
-        cpio = guest.initramfs(ARCH, ["busybox-static"], {}, INIT.read_text(), _keep, log)
+        cpio = guest.initramfs(ARCH, ["busybox-static"], {}, init_script(), _keep, log)
     finally:
         if epoch is None:
             del os.environ["SOURCE_DATE_EPOCH"]
@@ -173,6 +177,7 @@ def build(log=print) -> Built:
         str(MEMORY_MB),
         str(VGA_MEMORY_KB),
         STATE_SCRIPT.read_bytes(),
+        VM_CONFIG.read_bytes(),
     )
     state = cache / f"state-{state_key}.bin.zst"
     boot_log = cache / f"state-{state_key}.json"
@@ -235,8 +240,30 @@ def _config(files: dict[str, Path]) -> dict:
         "memory_mb": MEMORY_MB,
         "vga_memory_kb": VGA_MEMORY_KB,
         "cmdline": CMDLINE,
-        **{n: str(files[n]) for n in ("bios.bin", "vgabios.bin", "bzImage", "initrd.cpio")},
+        "files": {n: str(files[n]) for n in ("bios.bin", "vgabios.bin", "bzImage", "initrd.cpio")},
     }
+
+
+def init_script() -> str:
+    """The guest's /init, which must set the prompt both emulators wait for."""
+    text = INIT.read_text()
+    if f"PS1='{prompt()}'" not in text:
+        raise guest.GuestError(
+            f"{INIT}: sets no PS1='{prompt()}', the prompt {VM_CONFIG.name} exports and the page"
+            " waits for; make them agree"
+        )
+    return text
+
+
+def prompt() -> str:
+    """The guest shell's prompt, as docs/javascripts/vm-config.js exports it."""
+    text = VM_CONFIG.read_text()
+    found = re.search(r'^export const PROMPT = "([^"\\]+)";$', text, re.MULTILINE)
+    if not found:
+        raise guest.GuestError(
+            f'{VM_CONFIG}: no line `export const PROMPT = "...";` (a plain string); restore it'
+        )
+    return found.group(1)
 
 
 def main(argv: list[str]) -> int:

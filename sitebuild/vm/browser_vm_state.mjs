@@ -1,10 +1,13 @@
 // Boot the "Try it in your browser" VM once under Node.js and save its state, so that the page
 // resumes in about a second instead of booting for twenty.
 //   node browser_vm_state.mjs V86_BUILD_DIR CONFIG_JSON OUT_FILE
+// CONFIG_JSON: the manifest's memory_mb, vga_memory_kb and cmdline, and `files`: name -> path.
 // Prints one JSON line: boot time (real seconds) and the boot log. Exits 1 with a message on
 // failure. The state is the same bytes on every run and machine (the virtual clock below).
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+// The page's own settings: a state restores only into an emulator made with the same options.
+import { PROMPT, v86Options } from "../../docs/javascripts/vm-config.js";
 
 const [buildDir, configJson, out] = process.argv.slice(2);
 const config = JSON.parse(configJson);
@@ -44,23 +47,16 @@ Math.random = () => {
   return seed / 2 ** 32;
 };
 const { V86 } = await import(path.resolve(buildDir, "libv86.mjs"));
-const buffer = (file) => ({ buffer: new Uint8Array(readFileSync(file)).buffer });
 
 const started = wallClock();
+const files = Object.fromEntries(
+  Object.entries(config.files).map(([name, file]) => [name, new Uint8Array(readFileSync(file)).buffer]),
+);
 const emulator = new V86({
+  ...v86Options(config, { files }),
   wasm_path: path.resolve(buildDir, "v86.wasm"),
-  memory_size: config.memory_mb * 1024 * 1024,
-  vga_memory_size: config.vga_memory_kb * 1024,
-  bios: buffer(config["bios.bin"]),
-  vga_bios: buffer(config["vgabios.bin"]),
-  bzimage: buffer(config.bzImage),
-  initrd: buffer(config["initrd.cpio"]),
-  cmdline: config.cmdline,
   autostart: false,
   disable_jit: true, // the JIT compiles blocks asynchronously: when they take over varies
-  disable_keyboard: true,
-  disable_mouse: true,
-  disable_speaker: true,
 });
 
 await new Promise((resolve) => emulator.add_listener("emulator-loaded", resolve));
@@ -95,13 +91,13 @@ const timeout = setTimeout(() => {
   process.exit(1);
 }, 600_000);
 
-await waitFor("vm# ");
+await waitFor(PROMPT);
 const bootSeconds = (wallClock() - started) / 1000;
 // Drop the page cache so its pages are freed (and zeroed, init_on_free=1): v86 stores only
 // non-zero memory pages. The echo is split so the marker matches only the command's output.
 const mark = text.length;
 emulator.serial0_send("sync; echo 3 > /proc/sys/vm/drop_caches; clear; echo SAVE''D\n");
-await waitFor("SAVED\r\nvm# ", mark);
+await waitFor(`SAVED\r\n${PROMPT}`, mark);
 emulator.stop();
 const state = await emulator.save_state();
 writeFileSync(out, new Uint8Array(state));

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from sitebuild.vm.browser_vm import prompt
 from tests.browser.trypage import MINUTE, open_try_it, run, step
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -35,7 +36,7 @@ def test_resume_then_build_a_container_step_by_step(page: Page) -> None:
 
     # BusyBox's clear empties the screen; the page still finds every later command's output.
     assert run(page, "clear") == ""
-    expect(page.locator(".vmlab-screen")).to_have_text("vm# ")
+    expect(page.locator(".vmlab-screen")).to_have_text(prompt())
 
     pid = step(page, "pid")
     assert "my PID is 1" in pid

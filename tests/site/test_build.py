@@ -41,13 +41,23 @@ def test_link_to_missing_anchor_fails_naming_page_and_anchor(project_copy: Path)
 
 
 def test_material_bundle_never_holds_the_first_paint(built_site: Path) -> None:
-    """overrides/main.html defers Material's bundle; an inline script that uses what the bundle
-    defines (document$) must then be a module, or it runs before the bundle and throws."""
+    """overrides/main.html defers Material's bundle and loads the site's own scripts as modules
+    (deferred too; all run in document order): the search index hold before the bundle, which
+    requests the index as it runs; the code-nav fix after it, since it uses document$. No inline
+    script uses document$ (a classic one would run before the bundle and throw)."""
     for page in sorted(built_site.rglob("*.html")):
         soup = BeautifulSoup(page.read_text(), "html.parser")
         where = page.relative_to(built_site)
         bundle = soup.select_one('script[src*="assets/javascripts/bundle."]')
         assert bundle is not None and bundle.has_attr("defer"), f"{where}: bundle not deferred"
+        scripts = soup.select("script[src]")
+        order = [s["src"].rsplit("/", 1)[-1] for s in scripts]
+        for script in scripts:
+            if "javascripts/" in script["src"] and "assets/" not in script["src"]:
+                assert script.get("type") == "module", f"{where}: {script} is no module"
+        at = order.index(bundle["src"].rsplit("/", 1)[-1])
+        assert order.index("search-on-demand.js") < at < order.index("code-nav.js"), (
+            f"{where}: scripts in the wrong order for overrides/main.html's reasons: {order}"
+        )
         for script in soup.select("script:not([src])"):
-            if "document$" in script.get_text():
-                assert script.get("type") == "module", f"{where}: {script.get_text()[:80]!r}"
+            assert "document$" not in script.get_text(), f"{where}: {script.get_text()[:80]!r}"
