@@ -32,7 +32,7 @@ SYSTEM_TOOLS_BUILD := venv dot node zstd gcc ld make flex bison bc xz
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox-esr java busybox node npm ip \
 	qemu-system-x86_64 pgrep
 
-.PHONY: help setup setup-test serve build build-zensical test test-fast linkcheck lint format clean lock bench
+.PHONY: help setup setup-test serve build build-zensical compare-zensical test test-fast linkcheck lint format clean lock bench
 
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
@@ -41,6 +41,7 @@ help:
 	@echo "make labs    run every lab of the See it yourself page for real (as root)"
 	@echo "make build   strict build into site/"
 	@echo "make build-zensical  the same site built by Zensical into site-zensical/ (a check, not published)"
+	@echo "make compare-zensical  build both ways and compare (known differences listed with reasons)"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
 	@echo "make linkcheck  check every external link and quoted source (weekly in CI; skips without network)"
 	@echo "make bench   measure build, reload and page-load speed and size against the budgets"
@@ -107,6 +108,11 @@ build: setup
 # test tests/site/test_zensical.py compares it with the MkDocs build.
 build-zensical: setup $(VENV)/.installed-zensical
 	$(PY) -m sitebuild.zensical.build
+
+# Both builds compared (a strict MkDocs build into a temporary folder): fails on any difference
+# sitebuild/zensical/compare.py does not list with its reason, and prints counts of each check.
+compare-zensical: build-zensical $(VENV)/.installed-test
+	$(PY) -m sitebuild.zensical.compare
 
 # Lint first (seconds), then pytest, so the site-checks summary is the last thing printed.
 test: setup-test lint

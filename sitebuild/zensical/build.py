@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ DOCS = SCRATCH / "docs"
 SITE = REPO / "site-zensical"
 CONFIG = REPO / "zensical.gen.yml"
 POSTBUILD = "sitebuild.pages.postbuild"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Material's look, not Zensical's default "modern" one, so the two builds are read alike.
 CONFIG_TEXT = f"""\
 # Written by sitebuild/zensical/build.py for `make build-zensical`: edit mkdocs.yml, not this.
@@ -70,7 +72,7 @@ def prepare(root: Path = REPO) -> None:
 def environment() -> dict[str, str]:
     # Our Markdown extensions (sitebuild.pages.*) import from the repository; `python -m mkdocs`
     # has the working directory on sys.path, Zensical's build does not.
-    env = dict(os.environ, NO_COLOR="1")
+    env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -79,7 +81,18 @@ def zensical_build() -> None:
     if SITE.exists():
         shutil.rmtree(SITE)
     command = [sys.executable, "-m", "zensical", "build", "--strict", "-f", CONFIG.name]
-    result = subprocess.run(command, cwd=REPO, env=environment(), check=False)
+    result = subprocess.run(
+        command,
+        cwd=REPO,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    # Zensical colours its diagnostics one character at a time and honours no NO_COLOR or TERM:
+    # without the escapes, a CI log or a grep can read the file:line and the source it quotes.
+    print(ANSI.sub("", result.stdout), end="", flush=True)
     if result.returncode != 0:
         raise BuildError(
             f"`{' '.join(command)}` exited {result.returncode} (its output is above); "
@@ -110,6 +123,28 @@ def build() -> Path:
     postbuild()
     print(f"build-zensical: {SITE.relative_to(REPO)}/ in {time.monotonic() - start:.1f} s")
     return SITE
+
+
+def build_in(project: Path) -> subprocess.CompletedProcess[str]:
+    """This build run in `project`, a sitebuild.project.copy_project: its site-zensical/."""
+    from sitebuild import figures
+
+    # The copy's .cache is the repository's, linked: keep the figure cache shared (keyed by
+    # content) but give Zensical, which fills .cache/ with its own files, the copy's own folder.
+    cache = project / ".cache"
+    env = dict(os.environ, PYTHONPATH=str(project))
+    env[figures.CACHE_ENV] = str(cache.resolve() / "figures")
+    if cache.is_symlink():
+        cache.unlink()
+    cache.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "sitebuild.zensical.build"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def main() -> int:
