@@ -3,11 +3,13 @@
     python -m sitebuild.zensical.build
 
 1. Copy docs/ into _zensical/docs/ and add what gen-files adds under MkDocs, from the same step
-   (sitebuild.generate): figures/, labs/startup-cost-chart.svg, vm/.
-2. Write zensical.gen.yml beside mkdocs.yml: it inherits mkdocs.yml and only points docs_dir and
-   site_dir at the folders above. Zensical resolves docs_dir, custom_dir, watch and the snippets'
-   base_path against the config file's folder, and wants docs_dir and site_dir inside it, so the
-   derived config must sit at the repository root.
+   (sitebuild.generate): figures/, labs/startup-cost-chart.svg, vm/. Copy overrides/ into
+   _zensical/overrides/ without the ones only Material can use (MATERIAL_ONLY).
+2. Write zensical.gen.yml beside mkdocs.yml: it inherits mkdocs.yml and only points docs_dir,
+   site_dir and custom_dir at the folders above (and picks Material's look, variant: classic).
+   Zensical resolves docs_dir, custom_dir, watch and the snippets' base_path against the config
+   file's folder, and wants docs_dir and site_dir inside it, so the derived config must sit at
+   the repository root.
 3. `zensical build --strict`. Never --clean: it deletes the whole .cache/ beside the config, where
    our figure cache lives too. site-zensical/ is emptied by hand instead.
 4. The post-build pass over the built site, when it exists (sitebuild.pages.postbuild).
@@ -32,6 +34,14 @@ from sitebuild.project import REPO
 
 SCRATCH = REPO / "_zensical"
 DOCS = SCRATCH / "docs"
+OVERRIDES = SCRATCH / "overrides"
+# Our overrides of Material's templates that Zensical must not get, each with the reason.
+MATERIAL_ONLY = {
+    # Ours is Material's search form with a name added to its dialog. Zensical's own partial is
+    # a button that opens its new search, already named; with Material's form its search stays
+    # at "Initializing search" for good.
+    "partials/search.html": "Zensical's search needs its own partial, which is already named",
+}
 SITE = REPO / "site-zensical"
 CONFIG = REPO / "zensical.gen.yml"
 POSTBUILD = "sitebuild.pages.postbuild"
@@ -44,6 +54,7 @@ docs_dir: {DOCS.relative_to(REPO)}
 site_dir: {SITE.relative_to(REPO)}
 theme:
   variant: classic
+  custom_dir: {OVERRIDES.relative_to(REPO)}
 """
 
 
@@ -66,6 +77,11 @@ def prepare(root: Path = REPO) -> None:
         generate.generate(root, write)
     except generate.GenerateError as e:
         raise BuildError(f"generate: {e}") from None
+    if OVERRIDES.exists():
+        shutil.rmtree(OVERRIDES)
+    shutil.copytree(root / "overrides", OVERRIDES)
+    for name in MATERIAL_ONLY:
+        (OVERRIDES / name).unlink()
     CONFIG.write_text(CONFIG_TEXT, encoding="utf-8")
 
 
