@@ -32,7 +32,7 @@ SYSTEM_TOOLS_BUILD := venv dot node zstd gcc ld make flex bison bc xz
 SYSTEM_TOOLS_TEST := $(SYSTEM_TOOLS_BUILD) git chromium firefox-esr java busybox node npm ip \
 	qemu-system-x86_64 pgrep
 
-.PHONY: help setup setup-test serve build test test-fast linkcheck lint format clean lock bench
+.PHONY: help setup setup-test serve build build-zensical compare-zensical test test-fast linkcheck lint format clean lock bench
 
 help:
 	@echo "make serve   set up, then serve the site with live reload on http://$(HOST):$(PORT)"
@@ -40,6 +40,8 @@ help:
 	@echo "make test-fast  the checks that need no root, VM, browser or site build (any user, ~30 s)"
 	@echo "make labs    run every lab of the See it yourself page for real (as root)"
 	@echo "make build   strict build into site/"
+	@echo "make build-zensical  the same site built by Zensical into site-zensical/ (a check, not published)"
+	@echo "make compare-zensical  build both ways and compare (known differences listed with reasons)"
 	@echo "make figure NAME=patching  render one figure (all without NAME) and print its path"
 	@echo "make linkcheck  check every external link and quoted source (weekly in CI; skips without network)"
 	@echo "make bench   measure build, reload and page-load speed and size against the budgets"
@@ -48,7 +50,7 @@ help:
 setup: $(VENV)/.installed
 	@sitebuild/setup/system_deps.sh $(SYSTEM_TOOLS_BUILD)
 
-setup-test: setup $(VENV)/.installed-test node_modules/.installed .cache/guest/.fetched
+setup-test: setup $(VENV)/.installed-test $(VENV)/.installed-zensical node_modules/.installed .cache/guest/.fetched
 	@sitebuild/setup/system_deps.sh $(SYSTEM_TOOLS_TEST)
 
 # The VM labs' guest: Debian packages pinned in sitebuild/vm/guest.lock.json, downloaded once into
@@ -88,11 +90,29 @@ $(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-test.lock
 	@touch $@
 
+# Zensical, the second builder (make build-zensical), into the same venv: it must run our Markdown
+# extensions with the very packages MkDocs runs them with, and its lock holds every shared package
+# at the test lock's version, so this only adds zensical and its two own dependencies.
+$(VENV)/.installed-zensical: requirements-zensical.lock $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-zensical.lock
+	@touch $@
+
 serve: setup
 	$(MKDOCS) serve --livereload --dev-addr $(HOST):$(PORT)
 
 build: setup
 	$(MKDOCS) build --strict
+
+# The same sources built by Zensical, which runs no MkDocs plugin or hook: the generated files come
+# from sitebuild/generate.py first (sitebuild/zensical/build.py). A check, never published; the
+# test tests/site/test_zensical.py compares it with the MkDocs build.
+build-zensical: setup $(VENV)/.installed-zensical
+	$(PY) -m sitebuild.zensical.build
+
+# Both builds compared (a strict MkDocs build into a temporary folder): fails on any difference
+# sitebuild/zensical/compare.py does not list with its reason, and prints counts of each check.
+compare-zensical: build-zensical $(VENV)/.installed-test
+	$(PY) -m sitebuild.zensical.compare
 
 # Lint first (seconds), then pytest, so the site-checks summary is the last thing printed.
 test: setup-test lint
@@ -105,7 +125,7 @@ test: setup-test lint
 # fails like any other: a lane that checks nothing must not look green. PYTEST_ARGS=-x (say) adds
 # options.
 FAST_TESTS := not root and not vm and not browser and not slow
-SETUP_TEST_DONE := $(VENV)/.installed $(VENV)/.installed-test node_modules/.installed .cache/guest/.fetched
+SETUP_TEST_DONE := $(VENV)/.installed $(VENV)/.installed-test $(VENV)/.installed-zensical node_modules/.installed .cache/guest/.fetched
 test-fast:
 	@$(MAKE) --no-print-directory -q $(SETUP_TEST_DONE) 2>/dev/null || { \
 		echo "make test-fast: the test setup is missing or out of date; run 'make setup-test' first (it uses sudo for missing Debian packages)" >&2; exit 2; }
@@ -138,6 +158,7 @@ UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --pyth
 lock: setup $(VENV)/.installed-test
 	$(UV_COMPILE) -o requirements.lock
 	$(UV_COMPILE) --group test -c requirements.lock -o requirements-test.lock
+	$(UV_COMPILE) --group zensical -c requirements-test.lock -o requirements-zensical.lock
 
 # One figure, to look at while drawing it: `make figure NAME=patching` renders
 # diagrams/patching.py through the same pipeline as the build and prints the SVG's path.
@@ -153,7 +174,7 @@ bench: setup-test
 	BENCH="$(BENCH)" $(PY) -m bench.run
 
 clean:
-	rm -rf site .cache .pytest_cache .ruff_cache $(VENV)
+	rm -rf site site-zensical _zensical zensical.gen.yml .cache .pytest_cache .ruff_cache $(VENV)
 
 # The labs of the "See it yourself" page, run for real: as root (`sudo make labs`), with the
 # machine's python3, since they need only the standard library. Runs all, fails if any failed.

@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: [".venv/", ".cache/", "node_modules/", "site/"] },
+  { ignores: [".venv/", ".cache/", "node_modules/", "site/", "site-zensical/", "_zensical/"] },
   js.configs.recommended,
   {
     files: ["docs/javascripts/**/*.js"],

@@ -41,6 +41,17 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
+@pytest.fixture(scope="session")
+def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same site built by Zensical (make build-zensical) in a scratch copy of the project."""
+    from sitebuild.zensical import build as zensical
+
+    project = copy_project(tmp_path_factory.mktemp("zensical") / "project")
+    result = zensical.build_in(project)
+    assert result.returncode == 0, f"Zensical build failed:\n{result.stdout}\n{result.stderr}"
+    return project / zensical.SITE.relative_to(zensical.REPO)
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A scratch copy of the project for tests that edit or break it."""

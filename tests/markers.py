@@ -5,7 +5,7 @@ Markers (registered in pyproject.toml; `make test-fast` leaves out all four, `ma
 - `root`: runs a lab that needs root, or a namespace, mount or privilege tool (unshare, setpriv...).
 - `vm`: boots a VM under QEMU, itself or through a lab that does.
 - `browser`: drives Chromium.
-- `slow`: builds the whole site (`mkdocs build` or `mkdocs serve`).
+- `slow`: builds the whole site (`mkdocs build` or `mkdocs serve`, or Zensical's build).
 
 tests/conftest.py applies the rules while each test runs: a test that starts one of these programs
 or uses one of these fixtures without the marker fails, naming the marker to add. The rules look
@@ -32,6 +32,7 @@ MARKERS = ("root", "vm", "browser", "slow")
 FIXTURES = {
     "browser": ("browser", "uses the `browser` fixture (Chromium)"),
     "built_site": ("slow", "uses the `built_site` fixture (a strict build of the whole site)"),
+    "zensical_site": ("slow", "uses the `zensical_site` fixture (a Zensical build of the site)"),
 }
 # Programs that act on namespaces, mounts or privileges: they need root.
 ROOT_PROGRAMS = frozenset({"unshare", "nsenter", "setpriv", "mount", "umount", "chroot"})
@@ -87,6 +88,9 @@ def command_needs(args: str | bytes | PathLike[str] | Sequence[object]) -> dict[
     runs_mkdocs = any(PurePath(w).name == "mkdocs" for w in words)
     if runs_mkdocs and ({"build", "serve"} & set(words)):
         needs["slow"] = "runs a whole-site `mkdocs build` or `mkdocs serve`"
+    runs_zensical = any(PurePath(w).name == "zensical" for w in words)
+    if (runs_zensical and ({"build", "serve"} & set(words))) or "sitebuild.zensical.build" in words:
+        needs["slow"] = "runs a whole-site Zensical build"
     for word in words:
         path = PurePath(word)
         lab = path.suffix == ".py" and path.parent.name == "scripts"

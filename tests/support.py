@@ -38,6 +38,7 @@ SUMMARY_KEYS = [
     "HTML errors",
     "accessibility violations",
     "browser checks",
+    "Zensical checks",
 ]
 _summary: dict[str, int] = {}
 

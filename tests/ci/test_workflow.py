@@ -103,3 +103,19 @@ def test_only_the_weekly_job_may_write_issues_and_it_files_the_report() -> None:
     assert filing["env"]["GH_TOKEN"] == "${{ github.token }}", "the workflow's own token"
     assert filing["env"]["OUTCOME"] == f"${{{{ steps.{check['id']}.outcome }}}}"
     assert filing["if"] == "${{ !cancelled() }}", "a failed check must still file its report"
+
+
+def test_the_zensical_job_builds_and_compares_and_publishes_nothing() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    job = workflow["jobs"]["zensical"]
+    assert "permissions" not in job, "the workflow's read-only default is all it needs"
+    assert job["if"] == workflow["jobs"]["test"]["if"], "it runs whenever the tests run"
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    # compare-zensical depends on build-zensical (Makefile): one command builds both and compares.
+    assert runs == ['sudo XDG_CACHE_HOME="$HOME/.cache" make compare-zensical'], runs
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "\ncompare-zensical: build-zensical " in makefile
+    uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+    assert uses == ["actions/checkout", "actions/cache"], "nothing uploaded, nothing deployed"
+    # CI's own entry point stays the developer's command; it runs the comparison as a slow test.
+    assert (REPO / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith("\nmake test")

@@ -37,3 +37,14 @@ def test_the_test_lock_adds_to_the_site_lock_and_changes_nothing() -> None:
     site, test = pins("requirements.lock"), pins("requirements-test.lock")
     changed = {name: (v, test.get(name)) for name, v in site.items() if test.get(name) != v}
     assert not changed, f"run `make lock`: the locks disagree (site, test): {changed}"
+
+
+def test_the_zensical_lock_adds_zensical_and_changes_nothing() -> None:
+    # It installs into the same venv (make setup-test): a shared package at another version would
+    # change what MkDocs or the tests run with.
+    test, zensical = pins("requirements-test.lock"), pins("requirements-zensical.lock")
+    changed = {n: (test[n], v) for n, v in zensical.items() if n in test and test[n] != v}
+    assert not changed, f"run `make lock`: the locks disagree (test, zensical): {changed}"
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert names(project["dependency-groups"]["zensical"]) <= zensical.keys()
+    assert not names(project["dependency-groups"]["zensical"]) & pins("requirements.lock").keys()
