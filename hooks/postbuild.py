@@ -39,12 +39,10 @@ def _settings() -> postbuild.Settings:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if "stylesheets" in page.meta:
-        where = f"docs/{page.file.src_uri}"
-        try:
-            postbuild.check_page_stylesheets(page.meta["stylesheets"], where, _settings())
-        except postbuild.PostBuildError as e:
-            raise PluginError(str(e)) from None
+    try:
+        postbuild.check_page_assets(page.meta, f"docs/{page.file.src_uri}", _settings())
+    except postbuild.PostBuildError as e:
+        raise PluginError(str(e)) from None
     return markdown
 
 

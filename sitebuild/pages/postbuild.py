@@ -204,19 +204,22 @@ def inline_css(page: str, path_in_site: str, settings: Settings) -> str:
     return head + page[head_end:]
 
 
-def check_page_stylesheets(listed: object, where: str, settings: Settings) -> None:
-    """A page's front matter `stylesheets:` (what overrides/main.html links) names files in
-    docs/; `where` is the page's source, for the message."""
-    if not isinstance(listed, list) or not all(isinstance(path, str) for path in listed):
-        raise PostBuildError(
-            f"{where}: front matter `stylesheets` must be a list of paths in docs/"
-        )
-    for path in listed:
-        if not (settings.docs_dir / path).is_file():
-            raise PostBuildError(
-                f"{where}: front matter `stylesheets` lists {path}, which is not in "
-                f"{settings.docs_dir}; fix the path (relative to docs/) or remove it."
-            )
+PAGE_ASSETS = ("stylesheets", "scripts")  # front matter keys that overrides/main.html links
+
+
+def check_page_assets(meta: dict[str, Any], where: str, settings: Settings) -> None:
+    """A page's front matter `stylesheets:` and `scripts:` (what overrides/main.html links) name
+    files in docs/; `where` is the page's source, for the message."""
+    for key in PAGE_ASSETS:
+        listed = meta.get(key, [])
+        if not isinstance(listed, list) or not all(isinstance(path, str) for path in listed):
+            raise PostBuildError(f"{where}: front matter `{key}` must be a list of paths in docs/")
+        for path in listed:
+            if not (settings.docs_dir / path).is_file():
+                raise PostBuildError(
+                    f"{where}: front matter `{key}` lists {path}, which is not in "
+                    f"{settings.docs_dir}; fix the path (relative to docs/) or remove it."
+                )
 
 
 def without_empty_tabindex(page: str) -> str:

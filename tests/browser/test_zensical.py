@@ -1,5 +1,6 @@
 """The Zensical build (make build-zensical) works for a reader where the comparison cannot see:
-its search answers a typed query and opens the page it found, in Chromium.
+its search answers a typed query and opens the page it found, and the browser VM page resumes
+its VM and runs a step, in Chromium.
 
 The comparison (tests/site/test_zensical.py) checks that search.json covers every page; this
 checks that Zensical's own search (its button, its dialog, its worker) reads it and that a result
@@ -16,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.pages import serve
+from tests.browser.trypage import open_try_it, step
 from tests.support import report
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -47,4 +49,19 @@ def test_zensical_search_lists_results_and_opens_one(browser: Browser, zensical_
     finally:
         context.close()
     assert not errors, f"script errors on the Zensical build: {errors}"
+    report("browser checks", 1)
+
+
+@pytest.mark.timeout(600)
+def test_zensical_try_it_resumes_the_vm_and_runs_a_step(
+    browser: Browser, zensical_url: str
+) -> None:
+    """The browser VM page works from the Zensical build too: its module scripts, the vm/ files
+    from the pre-build step and the state restore, up to a container step's real output."""
+    with open_try_it(browser, zensical_url) as page:
+        times = page.evaluate("window.vmLab.boot({fromState: true})")
+        assert times["mode"] == "resume" and times["bytes"] > 1_000_000
+        assert "my PID is 1" in step(page, "pid")
+        uts = step(page, "uts")
+        assert "inside: ctr1" in uts and "outside: vm" in uts
     report("browser checks", 1)

@@ -60,16 +60,18 @@ def test_a_small_stylesheet_of_ours_in_the_head_becomes_a_style_and_nothing_else
     assert postbuild.inline_css(PAGE, "lab/index.html", settings(tmp_path)) == PAGE
 
 
-def test_a_missing_extra_css_or_page_stylesheet_is_an_error_naming_where(tmp_path: Path) -> None:
+def test_a_missing_extra_css_or_page_asset_is_an_error_naming_where(tmp_path: Path) -> None:
     (tmp_path / "lab.css").write_text(".lab{color:red}\n")
     with pytest.raises(postbuild.PostBuildError, match=r"extra_css lists gone\.css"):
         settings(tmp_path, extra_css=("lab.css", "gone.css"))
     ours = settings(tmp_path)
-    postbuild.check_page_stylesheets(["lab.css"], "docs/labs/lab.md", ours)
+    postbuild.check_page_assets({"stylesheets": ["lab.css"]}, "docs/labs/lab.md", ours)
     with pytest.raises(postbuild.PostBuildError, match=r"docs/labs/lab\.md: .* lists gone\.css"):
-        postbuild.check_page_stylesheets(["gone.css"], "docs/labs/lab.md", ours)
+        postbuild.check_page_assets({"stylesheets": ["gone.css"]}, "docs/labs/lab.md", ours)
+    with pytest.raises(postbuild.PostBuildError, match=r"`scripts` lists gone\.js"):
+        postbuild.check_page_assets({"scripts": ["gone.js"]}, "docs/labs/lab.md", ours)
     with pytest.raises(postbuild.PostBuildError, match=r"docs/labs/lab\.md: .* must be a list"):
-        postbuild.check_page_stylesheets("lab.css", "docs/labs/lab.md", ours)
+        postbuild.check_page_assets({"stylesheets": "lab.css"}, "docs/labs/lab.md", ours)
 
 
 def test_the_empty_tabindex_of_nav_labels_goes_and_nothing_else_does() -> None:
