@@ -5,12 +5,14 @@ commit serve the same vm/state.bin.zst and vm/manifest.json, and the state the b
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from sitebuild.vm import browser_vm
+from sitebuild.vm import browser_vm, browser_vm_kernel, guest
 
 
 @pytest.mark.slow
@@ -38,3 +40,49 @@ def test_the_page_states_the_memory_the_vm_takes() -> None:
     """Before the reader downloads anything, the page says how much memory the VM takes."""
     page = " ".join((Path(__file__).parents[2] / "docs" / "try-it.md").read_text().split())
     assert f"the VM takes {browser_vm.MEMORY_MB} MB of your device's memory" in page
+
+
+def test_the_saved_state_is_a_new_one_when_only_the_seabios_pin_moves(tmp_path: Path) -> None:
+    """The state holds the BIOS's memory: firmware of another pin lives at another path, so the
+    state's key (over the paths of the files it boots from) moves with the pin."""
+    pin = next(p for p in guest.packages(browser_vm.ARCH) if p.name == "seabios")
+    moved = dataclasses.replace(pin, sha256="0" * 64)
+    keys = []
+    for seabios in (pin, moved):
+        folder = tmp_path / "seabios" / seabios.sha256[:16]  # as if extracted: no download
+        folder.mkdir(parents=True)
+        for name in ("bios.bin", "vgabios.bin"):
+            (folder / name).write_bytes(seabios.sha256.encode())
+        firmware = browser_vm.firmware(tmp_path, seabios)
+        assert set(firmware) == {"bios.bin", "vgabios.bin"}
+        boots_from = {name: tmp_path / name for name in browser_vm.PUBLIC} | firmware
+        keys.append(browser_vm.state_key(boots_from, {"node": "v20", "zstd": "v1.5"}))
+    assert keys[0] != keys[1]
+    boots_from = {name: tmp_path / name for name in browser_vm.PUBLIC}
+    assert browser_vm.state_key(boots_from, {"zstd": "v1.5"}) != browser_vm.state_key(
+        boots_from, {"zstd": "v1.6"}
+    )  # another zstd may pack the same state into other bytes
+
+
+def test_the_build_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guest's files get one fixed time without SOURCE_DATE_EPOCH being changed for the rest
+    of the process (a build runs beside other generators, in threads). Stopped at the initramfs:
+    what comes before is cached (the kernel is not built: its own test builds it)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234")
+    kernel = browser_vm_kernel.Kernel(Path("bzImage"), Path("kernel.config"), None)  # type: ignore[arg-type]
+    monkeypatch.setattr(browser_vm_kernel, "build", lambda log: kernel)
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def initramfs(*args: object, mtime: int | None = None, **kwargs: object) -> Path:
+        seen.update(environ=dict(os.environ), mtime=mtime)
+        raise Stop
+
+    monkeypatch.setattr(guest, "initramfs", initramfs)
+    before = dict(os.environ)
+    with pytest.raises(Stop):
+        browser_vm.build(log=lambda line: None)
+    assert seen == {"environ": before, "mtime": 0}
+    assert dict(os.environ) == before
