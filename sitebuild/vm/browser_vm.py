@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 import shutil
 import subprocess
@@ -220,7 +221,12 @@ def _gzipped(path: Path) -> Path:
     file; a name of its own keeps a warm cache from serving other bytes than a cold one.)"""
     out = path.with_name(path.name + ".9.gz")
     if not out.exists():
-        write_atomic(out, gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+        # GzipFile, not gzip.compress: the OS byte in the latter's header depends on the Python
+        # version (3.11 lets zlib write the system's), and every machine must serve the same bytes.
+        buffer = io.BytesIO()
+        with gzip.GzipFile("", "wb", compresslevel=9, fileobj=buffer, mtime=0) as z:
+            z.write(path.read_bytes())
+        write_atomic(out, buffer.getvalue())
     return out
 
 

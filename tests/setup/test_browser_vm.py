@@ -6,6 +6,7 @@ commit serve the same vm/state.bin.zst and vm/manifest.json, and the state the b
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import os
 from pathlib import Path
@@ -86,3 +87,13 @@ def test_the_build_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch)
         browser_vm.build(log=lambda line: None)
     assert seen == {"environ": before, "mtime": 0}
     assert dict(os.environ) == before
+
+
+def test_the_gzipped_wasm_header_names_no_file_time_or_system(tmp_path: Path) -> None:
+    """Flags 0 (no file name), time 0, OS 255 (unknown): the same bytes from every machine and
+    Python, whatever the temporary file was called."""
+    wasm = tmp_path / "v86.wasm"
+    wasm.write_bytes(b"\0asm" * 1000)
+    gz = browser_vm._gzipped(wasm).read_bytes()
+    assert gz[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    assert gzip.decompress(gz) == wasm.read_bytes()
