@@ -57,7 +57,7 @@ setup-test: setup $(VENV)/.installed-test $(VENV)/.installed-zensical node_modul
 # a cache outside the clone (~/.cache/containers-vs-vms/guest, see sitebuild/vm/guest.py) and verified
 # by sha256 (again whenever the lock changes), so a second clone on the same machine downloads
 # nothing. The stamp below only says this clone has checked them.
-.cache/guest/.fetched: sitebuild/vm/guest.lock.json sitebuild/vm/guest.py | $(VENV)/.installed
+.cache/guest/.fetched: sitebuild/vm/guest.lock.json sitebuild/vm/guest.py sitebuild/files.py | $(VENV)/.installed
 	$(PY) -m sitebuild.vm.guest --fetch
 	@mkdir -p $(@D) && touch $@
 

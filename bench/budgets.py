@@ -1,7 +1,7 @@
 """Every budget of the project, in one table: `make bench` reports against it, and the figure test
 (tests/figures/test_figures.py) asserts the figure size from it. Change a limit here only.
 
-Pure (no I/O): tests/bench/test_budgets.py checks the verdicts without building anything.
+Pure (no I/O): tests/bench/test_bench.py checks the verdicts without building anything.
 """
 
 from __future__ import annotations

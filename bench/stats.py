@@ -1,6 +1,6 @@
 """The pure parts of `make bench`: summarising repeated runs, judging budgets, drawing the table.
 
-No I/O here, so tests/bench/test_stats.py can check it without building anything.
+No I/O here, so tests/bench/test_bench.py can check it without building anything.
 """
 
 from __future__ import annotations

@@ -9,30 +9,30 @@ to look at), and any other generator as a pre-build step (`python -m sitebuild.f
 Cache: one JSON file per figure version in .cache/figures/ under the project root (or
 $FIGURE_CACHE_DIR), named by a hash of the script's bytes, the bytes of every module of the
 pipeline (this package and sitebuild/figures/kit.py, which the scripts import), the `diagrams`
-version and the Graphviz version. No version number to remember to bump: any edit re-renders.
-Entries are written to a temporary file and renamed, so a failure never leaves a partial one.
+version and the Graphviz version (sitebuild.files.key). No version number to remember to bump:
+any edit re-renders. Entries are written atomically (sitebuild.files.write_atomic), so a failure
+never leaves a partial one.
 Each render appends a line to renders.log there: the proof that a warm build renders nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
-import hashlib
 import importlib.metadata
 import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sitebuild import files
 from sitebuild.figures import layout
+from sitebuild.files import write_atomic
 
 if TYPE_CHECKING:
     from sitebuild.figures import draw
@@ -109,40 +109,19 @@ def pipeline_modules() -> list[Path]:
 
 
 @functools.cache
-def _pipeline_digest() -> bytes:
+def _pipeline_digest() -> str:
     """Read once per process: the modules are already imported, so they cannot change under it."""
-    h = hashlib.sha256()
-    for module in pipeline_modules():
-        h.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
-    return h.digest()
+    return files.key(*(part for m in pipeline_modules() for part in (m.name, m.read_bytes())))
 
 
 def cache_key(source: bytes) -> str:
     gv = layout.graphviz()
-    h = hashlib.sha256(_pipeline_digest())
-    for part in (importlib.metadata.version("diagrams"), gv.version, gv.metrics):
-        h.update(part.encode() + b"\0")
-    h.update(source)
-    return h.hexdigest()
+    diagrams = importlib.metadata.version("diagrams")
+    return files.key(_pipeline_digest(), diagrams, gv.version, gv.metrics, source)
 
 
 def _entry(root: Path, name: str, key: str) -> Path:
     return cache_dir(root) / f"{name}-{key[:24]}.json"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers see all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _read_entry(path: Path) -> Figure | None:

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from sitebuild import figures
+from sitebuild import figures, files
 
 LIST = "diagrams/figures.sha256"
 UPDATE = "python -m sitebuild.figures --update-hashes"
@@ -59,5 +59,5 @@ def problems(expected: dict[str, str], rendered: Iterable[figures.Figure]) -> li
 def update(root: Path) -> Path:
     """Render every figure (cache first) and write the list."""
     path = root / LIST
-    figures.write_atomic(path, text(figures.render_all(root)).encode())
+    files.write_atomic(path, text(figures.render_all(root)).encode())
     return path

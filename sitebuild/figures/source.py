@@ -14,7 +14,6 @@ anything. Added after the page is built, the search plugin never parses the scri
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import importlib.metadata
 import json
@@ -25,7 +24,7 @@ from typing import Any
 
 import markdown
 
-from sitebuild import figures
+from sitebuild import figures, files
 from sitebuild.pages.deferred import deferred
 
 # Stands where the Source goes until the page is built: a comment, so nothing before then reads it.
@@ -34,15 +33,13 @@ MARKS = re.compile(r"<!-- figure source: (?P<name>[\w-]+) (?P<anchor>[\w-]+) -->
 
 
 @functools.cache
-def _maker_digest() -> bytes:
+def _maker_digest() -> str:
     """What makes a Source besides its script, read once per process: the libraries that
     highlight it and the code that writes and defers it."""
-    h = hashlib.sha256()
-    for name in ("pygments", "pymdown-extensions", "markdown"):
-        h.update(importlib.metadata.version(name).encode() + b"\0")
-    for module in (Path(__file__), Path(sys.modules[deferred.__module__].__file__ or "")):
-        h.update(module.read_bytes() + b"\0")
-    return h.digest()
+    libraries = ("pygments", "pymdown-extensions", "markdown")
+    versions = (importlib.metadata.version(name) for name in libraries)
+    modules = (Path(__file__), Path(sys.modules[deferred.__module__].__file__ or ""))
+    return files.key(*versions, *(module.read_bytes() for module in modules))
 
 
 def source_html(
@@ -56,11 +53,9 @@ def source_html(
     carry that attribute."""
     code = (root / figure.script).read_text()
     highlight = {**highlight, "line_spans": f"__{anchor}"}
-    key = hashlib.sha256(_maker_digest())
     settings = json.dumps(highlight, sort_keys=True, default=str)
-    for part in (code, anchor, str(copy_buttons), settings):
-        key.update(part.encode() + b"\0")
-    cached = figures.cache_dir(root) / "sources" / f"{figure.name}-{key.hexdigest()[:24]}.html"
+    key = files.key(_maker_digest(), code, anchor, str(copy_buttons), settings)
+    cached = figures.cache_dir(root) / "sources" / f"{figure.name}-{key[:24]}.html"
     if cached.exists():
         return cached.read_text()
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", code)), default=0))
@@ -75,7 +70,7 @@ def source_html(
         copy_buttons=copy_buttons,
         id_prefix=f"__{anchor}-source-",
     )
-    figures.write_atomic(cached, source.encode())  # a parallel build never reads half a file
+    files.write_atomic(cached, source.encode())  # a parallel build never reads half a file
     return source
 
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
+import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,11 +25,11 @@ import sys
 import tarfile
 import time
 import tomllib
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from sitebuild.files import DigestMismatch, DownloadError, download, write_atomic
+from sitebuild.files import key as cache_key
 from sitebuild.setup import programs
 from sitebuild.vm import browser_vm_kernel, guest
 
@@ -70,17 +69,6 @@ def cache_dir() -> Path:
     return guest.cache_dir() / "browser-vm"
 
 
-def _download(url: str, dest: Path, what: str) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(dest.suffix + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=60) as r, tmp.open("wb") as f:
-            shutil.copyfileobj(r, f, 1 << 20)
-    except OSError as e:
-        raise guest.GuestError(f"{what}: download failed ({url}: {e}); check {LOCK.name}") from None
-    tmp.replace(dest)
-
-
 def _v86(cache: Path) -> Path:
     """The pinned npm v86 package, downloaded once, verified by its integrity hash, unpacked."""
     try:
@@ -91,14 +79,18 @@ def _v86(cache: Path) -> Path:
     if (out / ".extracted").exists():
         return out / "package" / "build"
     tgz = cache / f"v86-{v['version']}.tgz"
-    if not tgz.exists():
-        _download(v["url"], tgz, f"npm v86 {v['version']}")
-    algo, _, digest = v["integrity"].partition("-")
-    if base64.b64encode(hashlib.new(algo, tgz.read_bytes()).digest()).decode() != digest:
-        tgz.unlink()
-        raise guest.GuestError(
-            f"npm v86 {v['version']}: integrity mismatch with {LOCK.name} (removed)"
-        )
+    if not tgz.exists():  # only ever there verified: download() renames nothing else into place
+        algorithm, _, b64 = v["integrity"].partition("-")
+        try:
+            download(v["url"], tgz, algorithm=algorithm, digest=base64.b64decode(b64).hex())
+        except DigestMismatch:
+            raise guest.GuestError(
+                f"npm v86 {v['version']}: integrity mismatch with {LOCK.name} ({v['url']})"
+            ) from None
+        except DownloadError as e:
+            raise guest.GuestError(
+                f"npm v86 {v['version']}: download failed ({e}); check {LOCK.name}"
+            ) from None
     shutil.rmtree(out, ignore_errors=True)
     with tarfile.open(tgz) as t:
         if hasattr(tarfile, "data_filter"):
@@ -118,12 +110,47 @@ def _keep(path: str) -> bool:
     return path in ("bin/busybox", "usr/bin/busybox")
 
 
-def _key(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode() if isinstance(p, str) else p)
-        h.update(b"\0")
-    return h.hexdigest()[:16]
+def firmware(cache: Path, seabios: guest.Package, log=print) -> dict[str, Path]:
+    """bios.bin and vgabios.bin of the pinned SeaBIOS, extracted once into a folder named by the
+    package's sha256: the saved state holds the BIOS's memory, so its key (which names each file
+    by its path) changes with the pin, and clones pinning different SeaBIOS share the cache."""
+    folder = cache / "seabios" / seabios.sha256[:16]
+    found = {name: folder / name for name in ("bios.bin", "vgabios.bin")}
+    if all(path.is_file() for path in found.values()):
+        return found
+    deb = guest.fetch(ARCH, [seabios.name], log)[seabios.name]
+    with guest.deb_data(deb) as tar:
+        for name, member in (("bios.bin", "bios.bin"), ("vgabios.bin", "vgabios-stdvga.bin")):
+            data = tar.extractfile(f"./usr/share/seabios/{member}").read()  # type: ignore[union-attr]
+            write_atomic(found[name], data)
+    return found
+
+
+def state_key(files: dict[str, Path], tools: dict[str, str]) -> str:
+    """What the saved state is made of: every file the VM boots from, by its path (each path
+    names its own inputs: a pin, a version or a hash, so no 10 MB are hashed on every site
+    build), the lock, the machine's settings, the script that boots and saves it and the V86
+    options it imports (vm-config.js), and the
+    versions of `tools` (Node.js runs the boot, zstd compresses the state: a new zstd may pack
+    the same state into other bytes)."""
+    return cache_key(
+        *(str(files[n]) for n in PUBLIC),
+        LOCK.read_bytes(),
+        CMDLINE,
+        str(MEMORY_MB),
+        str(VGA_MEMORY_KB),
+        STATE_SCRIPT.read_bytes(),
+        VM_CONFIG.read_bytes(),
+        *(f"{tool} {version}" for tool, version in sorted(tools.items())),
+    )[:16]
+
+
+def _tool_versions() -> dict[str, str]:
+    found = {}
+    for tool in ("node", "zstd"):
+        cmd = [programs.require(tool), "--version"]
+        found[tool] = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    return found
 
 
 def build(log=print) -> Built:
@@ -132,59 +159,32 @@ def build(log=print) -> Built:
     pinned = {p.name: p for p in guest.packages(ARCH)}
     # Each piece fetches (and verifies) only the packages it is built from, and only on a cache
     # miss: a warm build re-hashes none of the 53 MB of packages.
-    firmware = cache / "seabios"
-    if not (firmware / pinned["seabios"].sha256).exists():
-        firmware.mkdir(exist_ok=True)
-        seabios = guest.fetch(ARCH, ["seabios"], log)["seabios"]
-        with guest.deb_data(seabios) as tar:
-            for name, member in (("bios.bin", "bios.bin"), ("vgabios.bin", "vgabios-stdvga.bin")):
-                data = tar.extractfile(f"./usr/share/seabios/{member}").read()  # type: ignore[union-attr]
-                (firmware / name).write_bytes(data)
-        (firmware / pinned["seabios"].sha256).touch()
     build_dir = _v86(cache)
     files = {
         "libv86.js": build_dir / "libv86.js",
         # Gzipped here, unpacked by the page (DecompressionStream): 2.1 MB become 0.4 MB on the
         # wire whatever the host does with application/wasm (GitHub does not document it).
         "v86.wasm.gz": _gzipped(build_dir / "v86.wasm"),
-        "bios.bin": firmware / "bios.bin",
-        "vgabios.bin": firmware / "vgabios.bin",
+        **firmware(cache, pinned["seabios"], log),
     }
     kernel = browser_vm_kernel.build(log)
     files["bzImage"] = kernel.bzimage
     # One fixed file time for the guest, not the last commit's (SOURCE_DATE_EPOCH): any fixed time
     # is as reproducible, and a new commit must not mean a new initramfs, so a new one-minute boot.
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = "0"
-    try:
-        cpio = guest.initramfs(ARCH, ["busybox-static"], {}, init_script(), _keep, log)
-    finally:
-        if epoch is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = epoch
+    cpio = guest.initramfs(ARCH, ["busybox-static"], {}, init_script(), _keep, log, mtime=0)
     # Uncompressed: the kernel would unpack a gzipped one in the emulated CPU, half of a cold
     # boot's instructions (110 M to the prompt, 58 M without), to save 1.1 MB of a cold boot's
     # download; a resume never downloads it.
     files["initrd.cpio"] = cpio
 
     # The saved state: boot once under Node.js, zero the free memory, save, compress.
-    # Keyed by the pins and paths (not by hashing 10 MB of files on every site build).
-    state_key = _key(
-        *(str(files[n]) for n in PUBLIC),
-        LOCK.read_bytes(),
-        CMDLINE,
-        str(MEMORY_MB),
-        str(VGA_MEMORY_KB),
-        STATE_SCRIPT.read_bytes(),
-        VM_CONFIG.read_bytes(),
-    )
-    state = cache / f"state-{state_key}.bin.zst"
-    boot_log = cache / f"state-{state_key}.json"
+    key = state_key(files, _tool_versions())
+    state = cache / f"state-{key}.bin.zst"
+    boot_log = cache / f"state-{key}.json"
     if not state.exists():
         log("browser VM: booting the guest under Node.js to save its state (once, seconds)")
         started = time.monotonic()
-        boot_log.write_text(save_state(build_dir, files, state))
+        write_atomic(boot_log, save_state(build_dir, files, state).encode())
         size = state.stat().st_size
         log(f"browser VM: state saved in {time.monotonic() - started:.0f} s ({size:,} bytes)")
     files["state.bin.zst"] = state
@@ -222,16 +222,17 @@ def save_state(build_dir: Path, files: dict[str, Path], state: Path) -> str:
 
 
 def _gzipped(path: Path) -> Path:
-    """`path` gzipped beside it, without a timestamp: the same bytes every time."""
-    out = path.with_name(path.name + ".gz")
+    """`path` gzipped beside it, with no time and no name in the header: the same bytes every
+    time. (".9.gz": caches from before this recipe hold a .gz whose header names its temporary
+    file; a name of its own keeps a warm cache from serving other bytes than a cold one.)"""
+    out = path.with_name(path.name + ".9.gz")
     if not out.exists():
-        tmp = out.with_suffix(".tmp")
-        with (
-            tmp.open("wb") as f,
-            gzip.GzipFile(fileobj=f, mode="wb", mtime=0, compresslevel=9) as z,
-        ):
+        # GzipFile, not gzip.compress: the OS byte in the latter's header depends on the Python
+        # version (3.11 lets zlib write the system's), and every machine must serve the same bytes.
+        buffer = io.BytesIO()
+        with gzip.GzipFile("", "wb", compresslevel=9, fileobj=buffer, mtime=0) as z:
             z.write(path.read_bytes())
-        tmp.replace(out)
+        write_atomic(out, buffer.getvalue())
     return out
 
 

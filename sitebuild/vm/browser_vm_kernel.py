@@ -18,7 +18,6 @@ of gcc is a new kernel). The first build costs minutes; every later one a hash.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -30,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sitebuild.files import key as cache_key
+from sitebuild.files import write_atomic
 from sitebuild.setup import programs
 from sitebuild.vm import guest
 
@@ -98,16 +99,13 @@ def _version(tool: str) -> str:
 
 
 def key() -> str:
-    h = hashlib.sha256()
-    for part in (
+    return cache_key(
         source_package().sha256,
-        FRAGMENT.read_text(),
-        Path(__file__).read_text(),
+        FRAGMENT.read_bytes(),
+        Path(__file__).read_bytes(),
         _version("gcc"),
         _version("ld"),
-    ):
-        h.update(part.encode() + b"\0")
-    return h.hexdigest()[:16]
+    )[:16]
 
 
 def build(log: Callable[[str], None] = print, cache: Path | None = None) -> Kernel:
@@ -151,8 +149,8 @@ def build(log: Callable[[str], None] = print, cache: Path | None = None) -> Kern
         config = (work / "out" / ".config").read_text()
         check_config(config)
         _run([*make, f"-j{os.cpu_count() or 1}", "bzImage"], src, stamp=stamp)
-        guest.write_atomic(kernel.config, config.encode())
-        guest.write_atomic(kernel.bzimage, (work / "out/arch/x86/boot/bzImage").read_bytes())
+        write_atomic(kernel.config, config.encode())
+        write_atomic(kernel.bzimage, (work / "out/arch/x86/boot/bzImage").read_bytes())
     log(
         f"browser VM: kernel built in {time.monotonic() - started:.0f} s "
         f"({kernel.bzimage.stat().st_size:,} bytes)"

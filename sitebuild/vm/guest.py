@@ -47,12 +47,19 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
-import urllib.response
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from sitebuild.files import (
+    DigestMismatch,
+    DownloadError,
+    NotFound,
+    download,
+    file_digest,
+    write_atomic,
+)
+from sitebuild.files import key as cache_key
 
 REPO = Path(__file__).resolve().parents[2]
 LOCK = Path(__file__).with_name("guest.lock.json")
@@ -117,57 +124,32 @@ def packages(arch: str) -> list[Package]:
 # --- fetching ---------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _get(url: str) -> urllib.response.addinfourl | None:
-    """An open response, or None when the server says the file is not there (404/410)."""
-    try:
-        return urllib.request.urlopen(url, timeout=60)
-    except urllib.error.HTTPError as exc:
-        if exc.code in (404, 410):
-            return None
-        raise GuestError(f"guest: {url}: HTTP {exc.code}; try again later") from None
-    except OSError as exc:
-        raise GuestError(f"guest: cannot reach {url} ({exc}); check the network") from None
-
-
 def _download(pkg: Package, out: Callable[[str], None]) -> None:
     """From the mirror, or else from the snapshot archive; kept only if its sha256 matches."""
     mirror_url, snapshot_url = f"{MIRROR}/{pkg.url}", f"{SNAPSHOT}/file/{pkg.sha1}"
-    pkg.deb.parent.mkdir(parents=True, exist_ok=True)
     what = f"{pkg.name} {pkg.version} ({pkg.size / 1e6:.1f} MB)"
-    response = _get(mirror_url)
-    url = mirror_url
-    if response is None:
-        response, url = _get(snapshot_url), snapshot_url
-        if response is None:
-            raise GuestError(
-                f"guest: {pkg.name} {pkg.version} ({pkg.architecture}) is gone from "
-                f"{mirror_url} and from {snapshot_url}; re-pin the lock with: {REFRESH}"
-            )
-        out(f"guest: {pkg.name} {pkg.version} has left {MIRROR}; using the snapshot archive")
-    out(f"guest: fetching {what} from {url}")
-    with response, tempfile.NamedTemporaryFile(dir=pkg.deb.parent, delete=False) as part:
+
+    def started(url: str) -> None:
+        out(f"guest: fetching {what} from {url}")
+
+    try:
         try:
-            while chunk := response.read(1 << 20):
-                part.write(chunk)
-            part.close()
-            got = _sha256(Path(part.name))
-            if got != pkg.sha256:
-                raise GuestError(
-                    f"guest: {pkg.name} {pkg.version} from {url}: sha256 {got} is not the "
-                    f"locked {pkg.sha256}; refusing it (re-pin with {REFRESH} if the archive "
-                    "changed)"
-                )
-            os.replace(part.name, pkg.deb)
-        finally:
-            Path(part.name).unlink(missing_ok=True)
+            download(mirror_url, pkg.deb, digest=pkg.sha256, started=started)
+        except NotFound:
+            out(f"guest: {pkg.name} {pkg.version} has left {MIRROR}; using the snapshot archive")
+            download(snapshot_url, pkg.deb, digest=pkg.sha256, started=started)
+    except NotFound:
+        raise GuestError(
+            f"guest: {pkg.name} {pkg.version} ({pkg.architecture}) is gone from "
+            f"{mirror_url} and from {snapshot_url}; re-pin the lock with: {REFRESH}"
+        ) from None
+    except DigestMismatch as exc:
+        raise GuestError(
+            f"guest: {pkg.name} {pkg.version} from {exc.url}: sha256 {exc.got} is not the "
+            f"locked {pkg.sha256}; refusing it (re-pin with {REFRESH} if the archive changed)"
+        ) from None
+    except DownloadError as exc:
+        raise GuestError(f"guest: {exc}; check the network and try again later") from None
 
 
 def fetch(
@@ -181,7 +163,7 @@ def fetch(
         if name not in pinned:
             raise GuestError(f"{LOCK}: {name} is not pinned for {arch}; add it, run {REFRESH}")
         pkg = pinned[name]
-        if not (pkg.deb.is_file() and _sha256(pkg.deb) == pkg.sha256):
+        if not (pkg.deb.is_file() and file_digest(pkg.deb) == pkg.sha256):
             _download(pkg, out)
         found[name] = pkg.deb
     return found
@@ -222,13 +204,6 @@ def kernel(arch: str, out: Callable[[str], None] = print) -> Path:
             data = tar.extractfile(member).read()  # type: ignore[union-attr]
         write_atomic(target, data)
     return target
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as part:
-        part.write(data)
-    os.replace(part.name, target)
 
 
 # --- the initramfs ----------------------------------------------------------------------------
@@ -329,28 +304,27 @@ def initramfs(
     init: str,
     keep: Callable[[str], bool] = keep_all,
     out: Callable[[str], None] = print,
+    mtime: int | None = None,
 ) -> Path:
     """An initramfs holding packages `names` (files filtered by `keep`), `files` (path ->
     bytes, mode 0755) and `init` as /init. Cached under the hash of every input, so a second
     call with the same inputs costs a hash. `keep` must be a plain function of the path; its
-    source is part of the hash."""
+    source is part of the hash. Every file's time is `mtime`, by default $SOURCE_DATE_EPOCH."""
     names = sorted(names)
     pinned = {p.name: p for p in packages(arch)}
     missing = [n for n in names if n not in pinned]
     if missing:
         raise GuestError(f"{LOCK}: {', '.join(missing)} not pinned for {arch}; run {REFRESH}")
-    key = hashlib.sha256()
-    mtime = source_date_epoch()
-    for part in (
-        [pinned[n].sha256 for n in names],
-        sorted((p, hashlib.sha256(d).hexdigest()) for p, d in files.items()),
+    mtime = source_date_epoch() if mtime is None else mtime
+    key = cache_key(
+        json.dumps([pinned[n].sha256 for n in names]),
+        json.dumps(sorted((p, hashlib.sha256(d).hexdigest()) for p, d in files.items())),
         init,
         _source_of(keep),
-        mtime,
-        Path(__file__).read_text(),  # a change to this recipe is a new initramfs
-    ):
-        key.update(json.dumps(part).encode())
-    target = cache_dir() / "initramfs" / f"{key.hexdigest()[:32]}.cpio"
+        str(mtime),
+        Path(__file__).read_bytes(),  # a change to this recipe is a new initramfs
+    )
+    target = cache_dir() / "initramfs" / f"{key[:32]}.cpio"
     if target.is_file():
         return target
     debs = fetch(arch, names, out)
@@ -387,8 +361,12 @@ def _index(arch: str) -> list[dict[str, str]]:
     for suite in suites(_lock()[arch]["release"]):
         url = f"{MIRROR}/{suite}/main/binary-{arch}/Packages.xz"
         print(f"guest: reading {url}", file=sys.stderr)
-        with urllib.request.urlopen(url, timeout=120) as response:
-            text = lzma.decompress(response.read()).decode()
+        with tempfile.TemporaryDirectory(prefix="guest-index-") as tmp:
+            try:
+                download(url, Path(tmp) / "Packages.xz", timeout=120)
+            except DownloadError as exc:
+                raise GuestError(f"guest: {exc}; check the network and try again later") from None
+            text = lzma.decompress((Path(tmp) / "Packages.xz").read_bytes()).decode()
         archive = suite.split("/")[0]
         for block in text.split("\n\n"):
             fields = {}
@@ -432,7 +410,7 @@ def refresh(arch: str) -> list[Package]:
         )
         # The index gives no SHA-1, and the snapshot fallback needs one: hash the file itself
         # (the mirror has it: it is the newest).
-        if not (pkg.deb.is_file() and _sha256(pkg.deb) == pkg.sha256):
+        if not (pkg.deb.is_file() and file_digest(pkg.deb) == pkg.sha256):
             _download(pkg, lambda line: print(line, file=sys.stderr))
         pinned.append(replace(pkg, sha1=hashlib.sha1(pkg.deb.read_bytes()).hexdigest()))
     before = packages(arch)
@@ -558,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 fetch(arch, out=lambda line: print(line, file=sys.stderr))
-                # i386 pins the kernel's source instead (vm/browser_vm_kernel.py builds it)
+                # i386 pins the kernel's source instead (browser_vm_kernel.py builds it)
                 if any(p.name.startswith("linux-image-") for p in packages(arch)):
                     kernel(arch)
     except GuestError as exc:

@@ -5,12 +5,15 @@ commit serve the same vm/state.bin.zst and vm/manifest.json, and the state the b
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from sitebuild.vm import browser_vm
+from sitebuild.vm import browser_vm, browser_vm_kernel, guest
 
 
 @pytest.mark.slow
@@ -55,3 +58,59 @@ def test_an_init_with_another_prompt_fails_naming_both_files(
     monkeypatch.setattr(browser_vm, "INIT", init)
     with pytest.raises(browser_vm.guest.GuestError, match=r"browser_vm_init\.sh.*vm-config\.js"):
         browser_vm.init_script()
+
+
+def test_the_saved_state_is_a_new_one_when_only_the_seabios_pin_moves(tmp_path: Path) -> None:
+    """The state holds the BIOS's memory: firmware of another pin lives at another path, so the
+    state's key (over the paths of the files it boots from) moves with the pin."""
+    pin = next(p for p in guest.packages(browser_vm.ARCH) if p.name == "seabios")
+    moved = dataclasses.replace(pin, sha256="0" * 64)
+    keys = []
+    for seabios in (pin, moved):
+        folder = tmp_path / "seabios" / seabios.sha256[:16]  # as if extracted: no download
+        folder.mkdir(parents=True)
+        for name in ("bios.bin", "vgabios.bin"):
+            (folder / name).write_bytes(seabios.sha256.encode())
+        firmware = browser_vm.firmware(tmp_path, seabios)
+        assert set(firmware) == {"bios.bin", "vgabios.bin"}
+        boots_from = {name: tmp_path / name for name in browser_vm.PUBLIC} | firmware
+        keys.append(browser_vm.state_key(boots_from, {"node": "v20", "zstd": "v1.5"}))
+    assert keys[0] != keys[1]
+    boots_from = {name: tmp_path / name for name in browser_vm.PUBLIC}
+    assert browser_vm.state_key(boots_from, {"zstd": "v1.5"}) != browser_vm.state_key(
+        boots_from, {"zstd": "v1.6"}
+    )  # another zstd may pack the same state into other bytes
+
+
+def test_the_build_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guest's files get one fixed time without SOURCE_DATE_EPOCH being changed for the rest
+    of the process (a build runs beside other generators, in threads). Stopped at the initramfs:
+    what comes before is cached (the kernel is not built: its own test builds it)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234")
+    kernel = browser_vm_kernel.Kernel(Path("bzImage"), Path("kernel.config"), None)  # type: ignore[arg-type]
+    monkeypatch.setattr(browser_vm_kernel, "build", lambda log: kernel)
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def initramfs(*args: object, mtime: int | None = None, **kwargs: object) -> Path:
+        seen.update(environ=dict(os.environ), mtime=mtime)
+        raise Stop
+
+    monkeypatch.setattr(guest, "initramfs", initramfs)
+    before = dict(os.environ)
+    with pytest.raises(Stop):
+        browser_vm.build(log=lambda line: None)
+    assert seen == {"environ": before, "mtime": 0}
+    assert dict(os.environ) == before
+
+
+def test_the_gzipped_wasm_header_names_no_file_time_or_system(tmp_path: Path) -> None:
+    """Flags 0 (no file name), time 0, OS 255 (unknown): the same bytes from every machine and
+    Python, whatever the temporary file was called."""
+    wasm = tmp_path / "v86.wasm"
+    wasm.write_bytes(b"\0asm" * 1000)
+    gz = browser_vm._gzipped(wasm).read_bytes()
+    assert gz[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    assert gzip.decompress(gz) == wasm.read_bytes()
