@@ -33,9 +33,11 @@ class Coupling(NamedTuple):
 COUPLINGS = [
     Coupling(
         "search index held until the reader reaches for search",
-        "overrides/main.html (the XMLHttpRequest open/send wrapper before Material's bundle)",
+        "docs/javascripts/search-on-demand.js (an XMLHttpRequest open/send wrapper that "
+        "overrides/main.html loads before Material's bundle)",
         "Material still fetches search/search_index.json with XMLHttpRequest (not fetch), and "
-        "from that path; tests/browser/test_end_to_end.py searches before the index arrives.",
+        "from that path (Zensical 0.0.73 uses fetch() and search.json: nothing is held there); "
+        "tests/browser/test_end_to_end.py searches before the index arrives.",
     ),
     Coupling(
         "Material's bundle deferred",
@@ -88,8 +90,8 @@ COUPLINGS = [
     ),
     Coupling(
         "content.lazy",
-        "mkdocs.yml (theme.features), overrides/main.html (unnamed copy buttons, focusable "
-        "scrolling blocks)",
+        "mkdocs.yml (theme.features), docs/javascripts/code-nav.js and deferred.js (unnamed "
+        "copy buttons, focusable scrolling blocks)",
         'undocumented: still in Material\'s bundle (`feature("content.lazy")` in the code-block '
         "component); without it a lab page's blocking time grows several times (make bench).",
     ),
