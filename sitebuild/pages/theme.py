@@ -89,6 +89,13 @@ COUPLINGS = [
         "pymdownx extensions get it; test_serve_hook.py compares a rebuild with a build.",
     ),
     Coupling(
+        "the page a figure is on, for its image's relative address and its errors' file:line",
+        "sitebuild/figures/markdown.py (_page: MkDocs' `relpath` treeprocessor and its .file; "
+        "Zensical's `rendering_context` preprocessor)",
+        "MkDocs' Page.render still registers `relpath` holding the page's File, and Zensical "
+        "still names its preprocessor so; tests/figures/test_markdown.py renders real pages.",
+    ),
+    Coupling(
         "content.lazy",
         "mkdocs.yml (theme.features), docs/javascripts/code-nav.js and deferred.js (unnamed "
         "copy buttons, focusable scrolling blocks)",
