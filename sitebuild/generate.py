@@ -90,19 +90,25 @@ def generate(root: Path, write: Write) -> None:
     browser_vm(write)
 
 
+def into(folder: Path) -> Write:
+    """A Write that puts each file under `folder`, at its path in the docs tree."""
+
+    def write(path: str, data: bytes) -> None:
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    return write
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sitebuild.generate", description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="the folder to write into")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    def write(path: str, data: bytes) -> None:
-        target = args.out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
     try:
-        generate(REPO, write)
+        generate(REPO, into(args.out))
     except GenerateError as e:
         print(f"generate: {e}", file=sys.stderr)
         return 1

@@ -12,14 +12,13 @@
    the repository root.
 3. `zensical build --strict`. Never --clean: it deletes the whole .cache/ beside the config, where
    our figure cache lives too. site-zensical/ is emptied by hand instead.
-4. The post-build pass over the built site, when it exists (sitebuild.pages.postbuild).
+4. The post-build pass over the built site (sitebuild.pages.postbuild).
 
 _zensical/, site-zensical/ and zensical.gen.yml are generated and gitignored.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import re
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 from sitebuild import generate
+from sitebuild.pages import postbuild as pages_postbuild
 from sitebuild.project import REPO
 
 SCRATCH = REPO / "_zensical"
@@ -44,7 +44,7 @@ MATERIAL_ONLY = {
 }
 SITE = REPO / "site-zensical"
 CONFIG = REPO / "zensical.gen.yml"
-POSTBUILD = "sitebuild.pages.postbuild"
+MKDOCS_YML = REPO / "mkdocs.yml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Material's look, not Zensical's default "modern" one, so the two builds are read alike.
 CONFIG_TEXT = f"""\
@@ -67,14 +67,8 @@ def prepare(root: Path = REPO) -> None:
     if DOCS.exists():
         shutil.rmtree(DOCS)
     shutil.copytree(root / "docs", DOCS)
-
-    def write(path: str, data: bytes) -> None:
-        target = DOCS / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
     try:
-        generate.generate(root, write)
+        generate.generate(root, generate.into(DOCS))
     except generate.GenerateError as e:
         raise BuildError(f"generate: {e}") from None
     if OVERRIDES.exists():
@@ -116,20 +110,14 @@ def zensical_build() -> None:
         )
 
 
-def postbuild_available() -> bool:
-    return importlib.util.find_spec(POSTBUILD) is not None
-
-
-def postbuild() -> bool:
-    """Run the post-build pass over site-zensical/, as the MkDocs hook runs it per page."""
-    if not postbuild_available():
-        print(f"build-zensical: no {POSTBUILD} yet, so no post-build pass over {SITE.name}/")
-        return False
-    command = [sys.executable, "-m", POSTBUILD, str(SITE)]
-    result = subprocess.run(command, cwd=REPO, env=environment(), check=False)
-    if result.returncode != 0:
-        raise BuildError(f"`{' '.join(command)}` exited {result.returncode}")
-    return True
+def postbuild() -> None:
+    """The post-build pass over site-zensical/, as the MkDocs hook runs it on each page."""
+    try:
+        settings = pages_postbuild.load_settings(MKDOCS_YML)
+        changed = list(pages_postbuild.process_site(SITE, settings))
+    except pages_postbuild.PostBuildError as e:
+        raise BuildError(f"post-build pass: {e}") from None
+    print(f"postbuild: {len(changed)} pages of {SITE.name}/ changed")
 
 
 def build() -> Path:
