@@ -30,9 +30,10 @@ generate.under_gen_files(lambda root, write: (generate.chart(write), generate.br
 
 def write_no_figures_config(project: Path) -> Path:
     """A config that INHERITs mkdocs.yml with the figure pipeline switched off: gen-files
-    generating all but the figures (NO_FIGURES_SCRIPT), no FIGURE_EXTENSION (it expands
-    `[[figure NAME]]`, rendering on a cache miss), so those lines stay plain text, and no
-    hooks/figures.py (it adds each figure's Source).
+    generating all but the figures (NO_FIGURES_SCRIPT) and no FIGURE_EXTENSION (it expands
+    `[[figure NAME]]`, rendering on a cache miss), so those lines stay plain text and the
+    post-build pass finds no Source to fill. hooks/figures.py stays: it only spares pages
+    without an image glightbox's script, which both builds should do alike.
 
     MkDocs replaces lists when it merges an inherited config, so the child repeats every other
     plugin, hook and Markdown extension. It is the baseline that makes the figure cost a ratio.
@@ -46,11 +47,10 @@ def write_no_figures_config(project: Path) -> Path:
             (project / NO_FIGURES_SCRIPT).write_text(NO_FIGURES)
             plugin = {"gen-files": {**plugin["gen-files"], "scripts": [NO_FIGURES_SCRIPT]}}
         plugins.append(plugin)
-    hooks = [h for h in config.get("hooks", []) if Path(h).name != "figures.py"]
     extensions = [
         e for e in config.get("markdown_extensions", []) if plugin_name(e) != FIGURE_EXTENSION
     ]
-    child = {"INHERIT": "mkdocs.yml", "plugins": plugins, "hooks": hooks}
+    child = {"INHERIT": "mkdocs.yml", "plugins": plugins}
     child["markdown_extensions"] = extensions
     path = project / "mkdocs.no-figures.yml"
     # yaml.Dumper, not safe_dump: an extension's settings may name a Python object (the emoji

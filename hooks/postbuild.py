@@ -47,7 +47,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    """After every plugin's on_post_page (glightbox's) and hooks/figures.py's, listed before."""
+    """After every plugin's on_post_page (hooks run after plugins): glightbox's markup is in."""
     try:
         return postbuild.process(output, page.file.dest_uri, _settings())
     except postbuild.PostBuildError as e:
